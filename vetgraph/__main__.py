@@ -1,0 +1,5 @@
+import sys
+
+from vetgraph.cli import main
+
+sys.exit(main())

@@ -1,0 +1,49 @@
+"""Project-wide settings: where things are and which IRIs they get.
+
+Everything that a deployment may want to change lives here, in one place: the IRI base of the data,
+the ontology namespace, the folders of ontology/data/queries and the vocabulary snapshots.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: The IRI base of every vetgraph resource (Cool URIs: /id/ for things, /def for the ontology).
+BASE_IRI = os.environ.get("VETGRAPH_BASE_IRI", "https://w3id.org/vetgraph/")
+ID_BASE = BASE_IRI + "id/"
+ONTOLOGY_IRI = BASE_IRI + "def"
+VET_NS = ONTOLOGY_IRI + "#"
+SHAPES_IRI = BASE_IRI + "shapes"
+#: Named graph that holds the statements no retrieved source states directly.
+UNCONFIRMED_GRAPH = BASE_IRI + "graph/unconfirmed"
+#: The dataset itself (DCAT/VoID subject, default target graph when publishing to a store).
+DATASET_IRI = BASE_IRI + "dataset"
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _dir_from_env(var: str, default: Path) -> Path:
+    value = os.environ.get(var)
+    return Path(value) if value else default
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Locations of the project's inputs. Defaults are the checkout's folders."""
+
+    ontology_dir: Path = field(default_factory=lambda: _dir_from_env("VETGRAPH_ONTOLOGY", PROJECT_ROOT / "ontology"))
+    data_dir: Path = field(default_factory=lambda: _dir_from_env("VETGRAPH_DATA", PROJECT_ROOT / "data"))
+    queries_dir: Path = field(default_factory=lambda: _dir_from_env("VETGRAPH_QUERIES", PROJECT_ROOT / "queries"))
+    vocab_dir: Path = field(
+        default_factory=lambda: _dir_from_env("VETGRAPH_VOCAB", PROJECT_ROOT.parent / "shared" / "vocab")
+    )
+
+    @property
+    def ontology_file(self) -> Path:
+        return self.ontology_dir / "vet.ttl"
+
+    @property
+    def shapes_file(self) -> Path:
+        return self.ontology_dir / "shapes.ttl"

@@ -1,0 +1,182 @@
+"""Loading the ontology, the shapes and the data into memory, with errors that name file and line.
+
+Files are parsed by Oxigraph's parsers (fast, precise positions) and handed to rdflib, whose graph model
+pySHACL needs. Turtle (`.ttl`) files go to the default graph; TriG (`.trig`) files may also fill named
+graphs, e.g. the graph of unconfirmed statements.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+
+from vetgraph.config import Paths
+from vetgraph.terms import to_rdflib
+
+RDF_FORMATS: dict[str, ox.RdfFormat] = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".trig": ox.RdfFormat.TRIG,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".nq": ox.RdfFormat.N_QUADS,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+}
+
+
+class LoadError(Exception):
+    """Input that cannot be loaded: names the file and, where known, the line and column."""
+
+    def __init__(self, path: Path | str, message: str, line: int | None = None, column: int | None = None):
+        self.path = Path(path)
+        self.line = line
+        self.column = column
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = str(self.path)
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class Loaded:
+    """The project's graphs in memory."""
+
+    dataset: Dataset
+    ontology: Graph
+    shapes: Graph
+    #: subject IRI -> the data files that describe it (for error reports that point to a file)
+    subject_files: dict[URIRef, set[Path]] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+    def union(self) -> Graph:
+        """All data statements in one graph, whatever named graph they are in."""
+        union = Graph(bind_namespaces="core")
+        for prefix, namespace in self.dataset.namespaces():
+            union.bind(prefix, namespace)
+        for s, p, o, _ in self.dataset.quads((None, None, None, None)):
+            union.add((s, p, o))
+        return union
+
+
+#: Hooks that turn other inputs (e.g. curation spreadsheets) into quads: fn(data_dir) -> iterable of
+#: (path, rdflib Dataset). Registered by the modules that own those inputs.
+EXTRA_SOURCES: list[Callable[[Path], Iterable[tuple[Path, Dataset]]]] = []
+
+
+def rdf_files(folder: Path) -> list[Path]:
+    """The RDF files below a folder, in a stable order."""
+    if not folder.is_dir():
+        raise LoadError(folder, "no such folder")
+    return sorted(p for p in folder.rglob("*") if p.suffix in RDF_FORMATS and p.is_file())
+
+
+def _line_of(path: Path, needle: str) -> int | None:
+    try:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if needle in line:
+                return number
+    except OSError:
+        return None
+    return None
+
+
+def parse_file(path: Path, into: Dataset, base_iri: str | None = None) -> None:
+    """Parse one RDF file into `into`; raise LoadError with the position of the first problem."""
+    fmt = RDF_FORMATS.get(path.suffix)
+    if fmt is None:
+        raise LoadError(path, f"unknown RDF file extension {path.suffix!r} (known: {', '.join(RDF_FORMATS)})")
+    try:
+        quads = list(ox.parse(path=str(path), format=fmt, base_iri=base_iri))
+    except SyntaxError as error:
+        message = re.sub(r"^Parser error at line \d+ between columns \d+ and \d+: ", "", str(error.msg))
+        message = re.sub(r" \([^()]*, line \d+\)$", "", message)
+        raise LoadError(path, message, error.lineno, error.offset) from None
+    except (OSError, ValueError) as error:
+        raise LoadError(path, str(error)) from None
+    for prefix, namespace in _prefixes(path):
+        into.bind(prefix, namespace, override=False)
+    graphs: dict[object, Graph] = {}
+    for quad in quads:
+        s, p, o = to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)
+        if isinstance(o, Literal) and o.ill_typed:
+            raise LoadError(
+                path,
+                f'literal "{o}" is not a valid {o.datatype.n3(into.namespace_manager)}',
+                _line_of(path, f'"{o}"'),
+            )
+        graph_name = quad.graph_name
+        key = graph_name.value if isinstance(graph_name, ox.NamedNode) else None
+        graph = graphs.get(key)
+        if graph is None:
+            graph = into.graph(URIRef(key)) if key else into.default_graph
+            graphs[key] = graph
+        graph.add((s, p, o))
+
+
+_PREFIX_RE = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([\w.-]*):\s*<([^>]*)>", re.IGNORECASE | re.MULTILINE)
+
+
+def _prefixes(path: Path) -> list[tuple[str, str]]:
+    """The prefixes a Turtle/TriG file declares, so dumps keep readable names."""
+    if path.suffix not in (".ttl", ".trig"):
+        return []
+    return _PREFIX_RE.findall(path.read_text(encoding="utf-8"))
+
+
+def load_graph(path: Path) -> Graph:
+    """One RDF file as a single graph (ontology, shapes, a fixture)."""
+    dataset = Dataset(bind_namespaces="core")
+    parse_file(path, dataset)
+    graph = Graph(bind_namespaces="core")
+    for prefix, namespace in dataset.namespaces():
+        graph.bind(prefix, namespace)
+    for s, p, o, _ in dataset.quads((None, None, None, None)):
+        graph.add((s, p, o))
+    return graph
+
+
+def load_data(data_files: Iterable[Path]) -> tuple[Dataset, dict[URIRef, set[Path]]]:
+    """The data files as one dataset, and which file describes which subject."""
+    dataset = Dataset(bind_namespaces="core")
+    subject_files: dict[URIRef, set[Path]] = {}
+    for path in data_files:
+        part = Dataset(bind_namespaces="core")
+        parse_file(path, part)
+        _merge(part, dataset, path, subject_files)
+    return dataset, subject_files
+
+
+def _merge(part: Dataset, into: Dataset, path: Path, subject_files: dict[URIRef, set[Path]]) -> None:
+    for prefix, namespace in part.namespaces():
+        into.bind(prefix, namespace, override=False)
+    for s, p, o, g in part.quads((None, None, None, None)):
+        target = into.default_graph if g is None or g == DATASET_DEFAULT_GRAPH_ID else into.graph(g)
+        target.add((s, p, o))
+        if isinstance(s, URIRef):
+            subject_files.setdefault(s, set()).add(path)
+
+
+def load_project(paths: Paths | None = None, data_files: Iterable[Path] | None = None) -> Loaded:
+    """Ontology, shapes and data of the project (or of the given data files)."""
+    paths = paths or Paths()
+    ontology = load_graph(paths.ontology_file)
+    shapes = load_graph(paths.shapes_file)
+    files = list(data_files) if data_files is not None else rdf_files(paths.data_dir)
+    dataset, subject_files = load_data(files)
+    if data_files is None:
+        for hook in EXTRA_SOURCES:
+            for path, part in hook(paths.data_dir):
+                _merge(part, dataset, path, subject_files)
+                files.append(path)
+    return Loaded(dataset=dataset, ontology=ontology, shapes=shapes, subject_files=subject_files, files=files)
