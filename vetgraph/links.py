@@ -1,0 +1,691 @@
+"""Links to EU vocabularies, checked offline: `vetgraph links`, and the labels for `build --with-labels`.
+
+The vocabulary snapshots (`../shared/vocab/*.ttl`, or `--vocab DIR`, or `VETGRAPH_VOCAB`) are small Turtle
+extracts of EuroVoc, ESCO, ADMS and the Publications Office authority tables. Every IRI of the data that is
+not vetgraph's own and not an ontology term is checked:
+
+- an IRI of a known EU vocabulary namespace must be a concept of its snapshot (a wrong EuroVoc id, a misspelt
+  country code, a deprecated code that the snapshot leaves out such as `licence/CC_BY`: errors);
+- it must not carry a deprecation marker of the EU sources (`at:deprecated "true"` in the skos-ap-act
+  authority tables, `owl:deprecated true`, `euvoc:status`/`adms:status` .../concept-status/DEPRECATED,
+  `dct:isReplacedBy`);
+- the English label our data stores for it must be the vocabulary's skos:prefLabel (warning otherwise);
+- CELEX and DOI IRIs, which have no snapshot, get a syntax check and must agree with `vet:celex` / `vet:doi`;
+- other namespaces (source web pages, creativecommons.org, ...) are listed, not judged.
+
+The mapping properties are checked too: `owl:sameAs` to or from a SKOS concept is an error (it would merge a
+thing with a concept), and so is any chain of `skos:exactMatch`/`owl:sameAs` that connects two vetgraph
+resources (it would merge two of our topics). Exit code: 0 no error, 1 errors, 2 cannot run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import re
+import sys
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+from vetgraph.config import BASE_IRI, PROJECT_ROOT, VET_NS, Paths
+
+if TYPE_CHECKING:  # rdflib is imported lazily: `vetgraph links --help` needs no RDF library
+    from rdflib import Graph, URIRef
+    from rdflib.term import Identifier
+
+    from vetgraph.loading import Loaded
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+DCT = "http://purl.org/dc/terms/"
+SCHEMA = "https://schema.org/"
+
+AUTHORITY = "http://publications.europa.eu/resource/authority/"
+EUROVOC = "http://eurovoc.europa.eu/"
+ESCO = "http://data.europa.eu/esco/"
+ADMS_VOCAB = "http://purl.org/adms/"
+CELEX = "http://publications.europa.eu/resource/celex/"
+DOI_RESOLVER = "https://doi.org/"
+
+#: Namespaces of EU vocabularies that have a snapshot: an IRI in them that the snapshot lacks is an error.
+KNOWN_VOCABULARIES: dict[str, str] = {EUROVOC: "EuroVoc", ESCO: "ESCO", ADMS_VOCAB: "ADMS"}
+
+#: Ontology namespaces: their IRIs are classes and properties, not link targets.
+TERM_NAMESPACES = (
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#", RDFS, OWL, "http://www.w3.org/2001/XMLSchema#", SKOS, DCT,
+    "http://purl.org/dc/elements/1.1/", "http://www.w3.org/ns/dcat#", "http://xmlns.com/foaf/0.1/",
+    "http://www.w3.org/ns/org#", "http://www.w3.org/ns/prov#", SCHEMA, "http://schema.org/",
+    "http://purl.org/vocab/vann/", "http://rdfs.org/ns/void#", "http://www.w3.org/ns/shacl#",
+    "http://www.w3.org/ns/adms#", "http://www.w3.org/2006/time#", "http://www.w3.org/2006/vcard/ns#",
+    "http://www.w3.org/ns/locn#", "http://data.europa.eu/r5r/", "http://spdx.org/rdf/terms#",
+)
+
+MAPPING_PROPERTIES = tuple(
+    SKOS + name
+    for name in ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch", "mappingRelation")
+)
+#: SKOS integrity (S46): exactMatch is disjoint with these.
+DISJOINT_WITH_EXACT = tuple(SKOS + name for name in ("broadMatch", "narrowMatch", "relatedMatch"))
+#: Properties whose chains identify resources: a chain through them must never join two vetgraph resources.
+IDENTITY_PROPERTIES = (SKOS + "exactMatch", OWL + "sameAs")
+LABEL_PROPERTIES = (SKOS + "prefLabel", RDFS + "label")
+
+# Deprecation markers of the EU sources (see module docstring).
+AT_DEPRECATED = "http://publications.europa.eu/ontology/authority/deprecated"
+STATUS_PROPERTIES = ("http://publications.europa.eu/ontology/euvoc#status", "http://www.w3.org/ns/adms#status")
+DEPRECATED_STATUS = AUTHORITY + "concept-status/DEPRECATED"
+
+#: CELEX number: sector, year, document type, number, optional (NN) suffix / corrigendum / consolidation date.
+CELEX_RE = re.compile(r"^[0-9CE]\d{4}[A-Z]{1,2}\d{4,}(?:\(\d{2}\))?(?:R\(\d{2}\))?(?:-\d{8})?$")
+DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+DOI_OTHER_FORMS = ("http://doi.org/", "http://dx.doi.org/", "https://dx.doi.org/")
+
+EXIT_OK, EXIT_ERRORS, EXIT_CANNOT_RUN = 0, 1, 2
+ERROR, WARNING = "error", "warning"
+
+
+class VocabularyError(Exception):
+    """The snapshots cannot be used: the folder is missing, empty or holds a file that does not parse."""
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Snapshots
+# ------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Snapshot:
+    """The vocabulary snapshots, merged into one graph."""
+
+    folder: Path
+    graph: Graph
+    files: list[Path]
+    #: concept IRI -> snapshot file it comes from
+    concept_files: dict[str, Path] = field(default_factory=dict)
+
+    def is_concept(self, iri: str) -> bool:
+        return iri in self.concept_files
+
+    def is_scheme(self, iri: str) -> bool:
+        from rdflib import URIRef
+
+        return (URIRef(iri), URIRef(RDF_TYPE), URIRef(SKOS + "ConceptScheme")) in self.graph
+
+    def labels(self, iri: str, prop: str = SKOS + "prefLabel") -> list[str]:
+        """English labels of a concept (skos:prefLabel by default)."""
+        from rdflib import URIRef
+
+        return sorted(str(o) for o in self.graph.objects(URIRef(iri), URIRef(prop)) if _is_english(o))
+
+    def deprecation(self, iri: str) -> str | None:
+        """Why the vocabulary marks this concept as deprecated, or None."""
+        from rdflib import URIRef
+
+        node, graph = URIRef(iri), self.graph
+        reasons = []
+        for prop in (OWL + "deprecated", AT_DEPRECATED):
+            if any(str(o).strip().lower() in ("true", "1") for o in graph.objects(node, URIRef(prop))):
+                reasons.append(f"{_short(prop)} true")
+        for prop in STATUS_PROPERTIES:
+            if URIRef(DEPRECATED_STATUS) in set(graph.objects(node, URIRef(prop))):
+                reasons.append(f"{_short(prop)} DEPRECATED")
+        replacements = sorted(str(o) for o in graph.objects(node, URIRef(DCT + "isReplacedBy")))
+        if replacements:
+            reasons.append("replaced by " + ", ".join(f"<{r}>" for r in replacements))
+        return "; ".join(reasons) or None
+
+    def version(self, vocabulary: str) -> str:
+        """owl:versionInfo of an authority table's scheme ('' if not recorded)."""
+        from rdflib import URIRef
+
+        if not vocabulary.startswith("authority/"):
+            return ""
+        scheme = URIRef(AUTHORITY + vocabulary.removeprefix("authority/"))
+        return ", ".join(sorted(str(v) for v in self.graph.objects(scheme, URIRef(OWL + "versionInfo"))))
+
+    def codes(self, namespace: str) -> list[str]:
+        """Local names of the snapshot's concepts below a namespace (for 'did you mean' hints)."""
+        return sorted(iri[len(namespace):] for iri in self.concept_files if iri.startswith(namespace))
+
+
+def default_vocab_dir() -> Path:
+    return Paths().vocab_dir
+
+
+def load_snapshot(vocab_dir: Path | str | None = None) -> Snapshot:
+    """Parse every `*.ttl` file directly in the snapshot folder (not the DCAT-AP shapes below it)."""
+    from rdflib import Graph, URIRef
+
+    from vetgraph.loading import LoadError, load_graph
+
+    folder = Path(vocab_dir) if vocab_dir is not None else default_vocab_dir()
+    hint = "point to one with --vocab DIR or the VETGRAPH_VOCAB environment variable (e.g. ../shared/vocab)"
+    if not folder.is_dir():
+        raise VocabularyError(f"no vocabulary snapshot folder at {folder}: {hint}")
+    files = sorted(folder.glob("*.ttl"))
+    if not files:
+        raise VocabularyError(f"{folder} holds no Turtle snapshot (*.ttl): {hint}")
+    graph = Graph()
+    concept_files: dict[str, Path] = {}
+    concept = URIRef(SKOS + "Concept")
+    for path in files:
+        try:
+            part = load_graph(path)
+        except LoadError as error:
+            raise VocabularyError(f"cannot read the snapshot {error}") from None
+        for s in part.subjects(URIRef(RDF_TYPE), concept):
+            concept_files.setdefault(str(s), path)
+        graph += part
+    return Snapshot(folder=folder, graph=graph, files=files, concept_files=concept_files)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Which IRIs are links, and to which vocabulary
+# ------------------------------------------------------------------------------------------------------------
+
+
+def vocabulary_of(iri: str) -> tuple[str, bool]:
+    """(vocabulary name, whether it is a known EU vocabulary whose snapshot decides) for an external IRI."""
+    if iri.startswith(AUTHORITY):
+        table = iri[len(AUTHORITY):].split("/", 1)[0]
+        return f"authority/{table}", True
+    for namespace, name in KNOWN_VOCABULARIES.items():
+        if iri.startswith(namespace):
+            return name, True
+    if iri.startswith(CELEX):
+        return "CELEX", False
+    if iri.startswith(DOI_RESOLVER) or iri.startswith(DOI_OTHER_FORMS):
+        return "DOI", False
+    parts = urlsplit(iri)
+    return (f"{parts.scheme}://{parts.netloc}/" if parts.netloc else parts.scheme + ":"), False
+
+
+#: vocabularies that are not in a snapshot but whose IRIs we can syntax-check
+SYNTAX_CHECKED = ("CELEX", "DOI")
+
+
+def is_external(term: Identifier) -> bool:
+    from rdflib import URIRef
+
+    if not isinstance(term, URIRef):
+        return False
+    iri = str(term)
+    return not iri.startswith(BASE_IRI) and not iri.startswith(TERM_NAMESPACES)
+
+
+def _quads(source: Any) -> Iterator[tuple[Identifier, Identifier, Identifier]]:
+    """Triples of a Dataset (all graphs) or of a Graph."""
+    if hasattr(source, "quads"):
+        for s, p, o, _ in source.quads((None, None, None, None)):
+            yield s, p, o
+    else:
+        yield from source.triples((None, None, None))
+
+
+def external_iris(source: Any) -> dict[str, list[tuple[Identifier, Identifier]]]:
+    """External IRI -> the (subject, predicate) pairs that point to it; [] if it only appears as a subject."""
+    uses: dict[str, list[tuple[Identifier, Identifier]]] = {}
+    for s, p, o in _quads(source):
+        if is_external(s):
+            uses.setdefault(str(s), [])
+        if str(p) != RDF_TYPE and is_external(o):
+            uses.setdefault(str(o), []).append((s, p))
+    return uses
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The check
+# ------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Finding:
+    severity: str
+    code: str
+    iri: str
+    message: str
+    vocabulary: str = ""
+    files: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"severity": self.severity, "code": self.code, "iri": self.iri, "vocabulary": self.vocabulary,
+                "message": self.message, "files": self.files}
+
+
+@dataclass
+class VocabularyStats:
+    name: str
+    checked: bool
+    version: str = ""
+    iris: int = 0
+    links: int = 0
+    ok: int = 0
+    errors: int = 0
+    warnings: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"vocabulary": self.name, "checked": self.checked, "version": self.version, "iris": self.iris,
+                "links": self.links, "ok": self.ok, "errors": self.errors, "warnings": self.warnings}
+
+
+@dataclass
+class LinkReport:
+    snapshot_folder: Path
+    snapshot_files: int
+    findings: list[Finding] = field(default_factory=list)
+    vocabularies: dict[str, VocabularyStats] = field(default_factory=dict)
+    #: (prefixed property, vocabulary) -> number of statements
+    by_property: Counter = field(default_factory=Counter)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity == WARNING)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_ERRORS if self.errors else EXIT_OK
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "snapshot": str(self.snapshot_folder),
+            "snapshotFiles": self.snapshot_files,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "vocabularies": [v.as_dict() for v in self._ordered()],
+            "linksByProperty": [{"property": p, "vocabulary": v, "links": n}
+                                for (p, v), n in sorted(self.by_property.items())],
+            "findings": [f.as_dict() for f in self.findings],
+        }
+
+    def _ordered(self) -> list[VocabularyStats]:
+        # checked vocabularies first (known EU, then syntax-checked), then the listed namespaces
+        def key(v: VocabularyStats) -> tuple[int, str]:
+            return (0 if v.checked else 2 if v.name not in SYNTAX_CHECKED else 1, v.name.lower())
+
+        return sorted(self.vocabularies.values(), key=key)
+
+    def to_text(self) -> str:
+        rows = [("vocabulary", "version", "IRIs", "links", "ok", "errors", "warnings")]
+        listed = []
+        for v in self._ordered():
+            if v.checked or v.name in SYNTAX_CHECKED:
+                name = v.name + (" (syntax)" if v.name in SYNTAX_CHECKED else "")
+                counts = (v.iris, v.links, v.ok, v.errors, v.warnings)
+                rows.append((name, v.version, *(str(n) for n in counts)))
+            else:
+                listed.append(v)
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        lines = [f"Links checked against {self.snapshot_files} snapshot files in {self.snapshot_folder}", ""]
+        for number, row in enumerate(rows):
+            pairs = enumerate(zip(row, widths, strict=True))
+            cells = [c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in pairs]
+            lines.append("  ".join(cells).rstrip())
+            if number == 0:
+                lines.append("  ".join("-" * w for w in widths))
+        if listed:
+            lines += ["", "Not checked (no snapshot for these namespaces):"]
+            lines += [f"  {v.name}  {v.iris} IRIs, {v.links} links" for v in listed]
+        if self.by_property:
+            lines += ["", "Links by property:"]
+            totals: Counter = Counter()
+            for (prop, _), n in self.by_property.items():
+                totals[prop] += n
+            ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+            lines += [f"  {prop}  {n}" for prop, n in ranked]
+        if self.findings:
+            lines += ["", "Findings:"]
+            for f in sorted(self.findings, key=lambda f: (f.severity != ERROR, f.vocabulary, f.iri, f.code)):
+                where = f" [{', '.join(f.files)}]" if f.files else ""
+                lines.append(f"  {f.severity}: {f.code}: <{f.iri}>: {f.message}{where}")
+        lines += ["", f"{self.errors} errors, {self.warnings} warnings"]
+        return "\n".join(lines) + "\n"
+
+
+def check_links(loaded: Loaded, snapshot: Snapshot) -> LinkReport:
+    """Check every external IRI of the loaded data and the mapping properties against the snapshots."""
+    report = LinkReport(snapshot_folder=snapshot.folder, snapshot_files=len(snapshot.files))
+    dataset = loaded.dataset
+    triples = list(_quads(dataset))
+    uses = external_iris(dataset)
+    locate = _Locator(loaded)
+    labels = _our_labels(triples)
+
+    for iri in sorted(uses):
+        vocabulary, known = vocabulary_of(iri)
+        stats = report.vocabularies.get(vocabulary)
+        if stats is None:
+            stats = VocabularyStats(vocabulary, known, snapshot.version(vocabulary))
+            report.vocabularies[vocabulary] = stats
+        stats.iris += 1
+        stats.links += len(uses[iri])
+        for _, p in uses[iri]:
+            report.by_property[(_short(str(p)), vocabulary)] += 1
+        if known:
+            found = _check_known(iri, vocabulary, snapshot, labels.get(iri, []))
+        elif vocabulary == "CELEX":
+            found = _check_celex(iri, uses[iri], triples)
+        elif vocabulary == "DOI":
+            found = _check_doi(iri, uses[iri], triples)
+        else:
+            found = []
+        for f in found:
+            f.vocabulary, f.files = vocabulary, locate(iri, uses[iri])
+        _count(stats, found)
+        report.findings += found
+
+    for f in _check_mappings(triples, loaded, snapshot):
+        f.files = locate(f.iri, [])
+        stats = report.vocabularies.get(f.vocabulary)
+        if stats is not None:
+            _count(stats, [f], iri_level=False)
+        report.findings.append(f)
+    return report
+
+
+def _count(stats: VocabularyStats, found: list[Finding], iri_level: bool = True) -> None:
+    errors = sum(1 for f in found if f.severity == ERROR)
+    stats.errors += errors
+    stats.warnings += len(found) - errors
+    if iri_level and not found:
+        stats.ok += 1
+
+
+def _check_known(iri: str, vocabulary: str, snapshot: Snapshot, our_labels: list[str]) -> list[Finding]:
+    name = vocabulary.removeprefix("authority/")
+    deprecated = snapshot.deprecation(iri)
+    if deprecated:
+        return [Finding(ERROR, "deprecated", iri, f"deprecated in the {name} vocabulary ({deprecated})")]
+    if not snapshot.is_concept(iri):
+        if snapshot.is_scheme(iri):
+            return []  # a concept scheme itself (e.g. the EuroVoc thesaurus) is a fine link target
+        namespace = iri.rsplit("/", 1)[0] + "/"
+        codes = snapshot.codes(namespace)
+        if not codes and vocabulary.startswith("authority/"):
+            message = f"no snapshot of the authority table '{name}', so the code cannot be checked"
+        else:
+            message = f"not a concept of the {name} snapshot (a wrong or deprecated code?)"
+            close = difflib.get_close_matches(iri[len(namespace):], codes, n=3, cutoff=0.5)
+            if close:
+                message += "; did you mean " + " or ".join(close) + "?"
+        return [Finding(ERROR, "unknown-concept", iri, message)]
+    preferred = snapshot.labels(iri)
+    if not our_labels:
+        return [Finding(WARNING, "no-label", iri,
+                        f"no English label stored in our data (the vocabulary's is {_quote(preferred)})")]
+    findings = []
+    for label in our_labels:
+        if label in preferred:
+            continue
+        alternative = label in snapshot.labels(iri, SKOS + "altLabel")
+        kind = "an altLabel" if alternative else "not a label"
+        findings.append(Finding(WARNING, "label-mismatch", iri,
+                                f'our label "{label}" is {kind} of it; its prefLabel is {_quote(preferred)}'))
+    return findings
+
+
+def _check_celex(iri: str, uses: list[tuple[Identifier, Identifier]], triples: list[tuple]) -> list[Finding]:
+    number = iri[len(CELEX):]
+    if "%28" in number.upper() or "%29" in number.upper():
+        message = f"percent-encoded parentheses: CELLAR writes ( and ) as they are: {CELEX}{unquote(number)}"
+        return [Finding(ERROR, "celex-syntax", iri, message)]
+    if not CELEX_RE.match(number):
+        message = f"'{number}' is not a CELEX number (e.g. 32020H1202(01))"
+        return [Finding(ERROR, "celex-syntax", iri, message)]
+    return _disagreements(iri, number, uses, triples, VET_NS + "celex", "CELEX number")
+
+
+def _check_doi(iri: str, uses: list[tuple[Identifier, Identifier]], triples: list[tuple]) -> list[Finding]:
+    if iri.startswith(DOI_OTHER_FORMS):
+        message = f"write DOI IRIs as {DOI_RESOLVER}10.xxxx/... (https, doi.org)"
+        return [Finding(WARNING, "doi-form", iri, message)]
+    doi = unquote(iri[len(DOI_RESOLVER):])
+    if not DOI_RE.match(doi):
+        return [Finding(ERROR, "doi-syntax", iri, f"'{doi}' is not a DOI (10.<registrant>/<suffix>)")]
+    return _disagreements(iri, doi, uses, triples, VET_NS + "doi", "DOI")
+
+
+def _disagreements(iri: str, value: str, uses: list[tuple[Identifier, Identifier]], triples: list[tuple],
+                   prop: str, what: str) -> list[Finding]:
+    """An identifier IRI must agree with the literal identifier the same resource states (if any)."""
+    findings = []
+    for subject in sorted({s for s, _ in uses}, key=str):
+        stated = {str(o) for s, p, o in triples if s == subject and str(p) == prop}
+        if stated and value not in stated:
+            message = f"<{subject}> states {what} {', '.join(sorted(stated))}, but links to {value}"
+            findings.append(Finding(ERROR, "identifier-mismatch", iri, message))
+    return findings
+
+
+def _check_mappings(triples: list[tuple], loaded: Loaded, snapshot: Snapshot) -> list[Finding]:
+    concepts = _concepts_in_data(triples, loaded.ontology)
+
+    def is_concept(term: Identifier) -> bool:
+        return str(term) in concepts or snapshot.is_concept(str(term))
+
+    def known(term: Identifier) -> bool:
+        iri = str(term)
+        return iri.startswith(BASE_IRI) or iri in snapshot.concept_files or snapshot.is_scheme(iri)
+
+    findings: list[Finding] = []
+    pairs: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for s, p, o in triples:
+        prop = str(p)
+        if prop == OWL + "sameAs" and (is_concept(s) or is_concept(o)):
+            which = s if is_concept(s) else o
+            message = (f"<{s}> owl:sameAs <{o}>: <{which}> is a SKOS concept; owl:sameAs would merge it with "
+                       "the other resource (use a SKOS mapping property between concepts, schema:sameAs for "
+                       "an identifier of a thing)")
+            findings.append(Finding(ERROR, "sameas-concept", str(o), message, vocabulary_of(str(o))[0]))
+        if prop in MAPPING_PROPERTIES:
+            pairs[(str(s), str(o))].add(prop)
+            for end in (s, o):
+                if known(end) and not is_concept(end):
+                    message = (f"<{s}> {_short(prop)} <{o}>: <{end}> is not a SKOS concept (SKOS mapping "
+                               "properties relate concepts; link things with schema:sameAs)")
+                    findings.append(Finding(WARNING, "mapping-not-concept", str(o), message,
+                                            vocabulary_of(str(o))[0]))
+    for (s, o), props in sorted(pairs.items()):
+        clash = sorted(_short(p) for p in props if p in DISJOINT_WITH_EXACT)
+        if SKOS + "exactMatch" in props and clash:
+            message = (f"<{s}> is both skos:exactMatch and {', '.join(clash)} of it (SKOS: exactMatch is "
+                       "disjoint with broad/narrow/relatedMatch)")
+            findings.append(Finding(ERROR, "mapping-clash", o, message, vocabulary_of(o)[0]))
+    identity = [(str(s), str(o)) for s, p, o in triples if str(p) in IDENTITY_PROPERTIES]
+    identity += [(str(s), str(o)) for s, p, o in _quads(snapshot.graph) if str(p) in IDENTITY_PROPERTIES]
+    findings += _merges(identity)
+    return findings
+
+
+def _concepts_in_data(triples: list[tuple], ontology: Graph | None) -> set[str]:
+    """Resources typed skos:Concept, directly or through rdfs:subClassOf in the ontology or the data."""
+    subclass = RDFS + "subClassOf"
+    parents: dict[str, set[str]] = defaultdict(set)
+    for s, p, o in list(triples) + (list(_quads(ontology)) if ontology is not None else []):
+        if str(p) == subclass:
+            parents[str(s)].add(str(o))
+    concept_classes = {SKOS + "Concept"}
+    changed = True
+    while changed:
+        changed = False
+        for child, ups in parents.items():
+            if child not in concept_classes and ups & concept_classes:
+                concept_classes.add(child)
+                changed = True
+    return {str(s) for s, p, o in triples if str(p) == RDF_TYPE and str(o) in concept_classes}
+
+
+def _merges(edges: list[tuple[str, str]]) -> list[Finding]:
+    """Two vetgraph resources in one exactMatch/sameAs component would be merged into one: an error each."""
+    neighbours: dict[str, set[str]] = defaultdict(set)
+    for a, b in edges:
+        if a != b:
+            neighbours[a].add(b)
+            neighbours[b].add(a)
+    seen: set[str] = set()
+    findings = []
+    for start in sorted(neighbours):
+        if start in seen or not start.startswith(BASE_IRI):
+            continue
+        component, parent = _component(start, neighbours)
+        seen |= component
+        ours = sorted(n for n in component if n.startswith(BASE_IRI) and n != start)
+        for other in ours:
+            path = [other]
+            while path[-1] != start:
+                path.append(parent[path[-1]])
+            chain = " = ".join(f"<{n}>" for n in reversed(path))
+            message = f"skos:exactMatch/owl:sameAs chain merges two vetgraph resources: {chain}"
+            findings.append(Finding(ERROR, "exactmatch-merge", other, message, "vetgraph"))
+    return findings
+
+
+def _component(start: str, neighbours: dict[str, set[str]]) -> tuple[set[str], dict[str, str]]:
+    parent: dict[str, str] = {}
+    component, queue = {start}, deque([start])
+    while queue:
+        node = queue.popleft()
+        for nxt in sorted(neighbours[node]):
+            if nxt not in component:
+                component.add(nxt)
+                parent[nxt] = node
+                queue.append(nxt)
+    return component, parent
+
+
+def _our_labels(triples: Iterable[tuple]) -> dict[str, list[str]]:
+    labels: dict[str, set[str]] = defaultdict(set)
+    for s, p, o in triples:
+        if str(p) in LABEL_PROPERTIES and _is_english(o) and is_external(s):
+            labels[str(s)].add(str(o))
+    return {iri: sorted(values) for iri, values in labels.items()}
+
+
+class _Locator:
+    """The data files (relative to the project) that mention an IRI, for findings that point to a file."""
+
+    def __init__(self, loaded: Loaded):
+        self.subject_files = loaded.subject_files
+
+    def __call__(self, iri: str, uses: list[tuple[Identifier, Identifier]]) -> list[str]:
+        from rdflib import URIRef
+
+        paths: set[Path] = set(self.subject_files.get(URIRef(iri), set()))
+        for s, _ in uses:
+            paths |= self.subject_files.get(s, set()) if isinstance(s, URIRef) else set()
+        return sorted(_relative(p) for p in paths)
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def _is_english(term: Identifier) -> bool:
+    language = getattr(term, "language", None)
+    return bool(language) and (language.lower() == "en" or language.lower().startswith("en-"))
+
+
+def _quote(labels: list[str]) -> str:
+    return " / ".join(f'"{label}"' for label in labels) if labels else "(none)"
+
+
+_SHORT = {SKOS: "skos:", OWL: "owl:", DCT: "dct:", SCHEMA: "schema:", RDFS: "rdfs:", VET_NS: "vet:",
+          "http://publications.europa.eu/ontology/authority/": "at:",
+          "http://publications.europa.eu/ontology/euvoc#": "euvoc:", "http://www.w3.org/ns/adms#": "adms:",
+          "http://xmlns.com/foaf/0.1/": "foaf:"}
+
+
+def _short(iri: str) -> str:
+    for namespace, prefix in _SHORT.items():
+        if iri.startswith(namespace):
+            return prefix + iri[len(namespace):]
+    return f"<{iri}>"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Labels for `vetgraph build --with-labels`
+# ------------------------------------------------------------------------------------------------------------
+
+
+def label_triples(dataset: Any, vocab_dir: Path | str | None = None) -> Graph:
+    """English labels of the EU concepts the data links to, from the snapshots, as triples to add to a dump.
+
+    For every external IRI of `dataset` (an rdflib Dataset or Graph) that is a concept of a snapshot:
+    skos:prefLabel@en and rdfs:label@en (for consumers that read only rdfs:label), skos:notation (the
+    authority code, where the snapshot has one), skos:inScheme and the English label of each scheme. The
+    skos:inScheme triples are also what the DCAT-AP controlled-vocabulary shapes look for.
+    Raises VocabularyError (with a message saying how to point to the snapshots) if they cannot be read.
+    """
+    from rdflib import Graph, Literal, URIRef
+
+    snapshot = load_snapshot(vocab_dir)
+    out = Graph()
+    out.bind("skos", SKOS)
+    pref, label = URIRef(SKOS + "prefLabel"), URIRef(RDFS + "label")
+    notation, in_scheme = URIRef(SKOS + "notation"), URIRef(SKOS + "inScheme")
+    schemes: set[URIRef] = set()
+    for iri in sorted(external_iris(dataset)):
+        if not snapshot.is_concept(iri):
+            continue
+        node = URIRef(iri)
+        for text in snapshot.labels(iri):
+            out.add((node, pref, Literal(text, lang="en")))
+            out.add((node, label, Literal(text, lang="en")))
+        for code in snapshot.graph.objects(node, notation):
+            out.add((node, notation, code))
+        for scheme in snapshot.graph.objects(node, in_scheme):
+            out.add((node, in_scheme, scheme))
+            schemes.add(scheme)
+    for scheme in schemes:
+        for text in snapshot.labels(str(scheme)):
+            out.add((scheme, pref, Literal(text, lang="en")))
+            out.add((scheme, label, Literal(text, lang="en")))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------------------
+# CLI
+# ------------------------------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--vocab", metavar="DIR", type=Path, default=None,
+                        help="vocabulary snapshot folder (*.ttl); default $VETGRAPH_VOCAB or ../shared/vocab")
+    parser.add_argument("--format", choices=("text", "json"), default="text",
+                        help="output format (default text)")
+    parser.add_argument("--data", metavar="FILE", type=Path, action="append", default=None,
+                        help="check these data files instead of the project's data/ folder (repeatable)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from vetgraph.loading import LoadError, load_project
+
+    try:
+        snapshot = load_snapshot(args.vocab)
+    except VocabularyError as error:
+        print(f"vetgraph links: {error}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    try:
+        loaded = load_project(data_files=args.data)
+    except LoadError as error:
+        print(f"vetgraph links: {error}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    report = check_links(loaded, snapshot)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(report.to_text())
+    return report.exit_code
