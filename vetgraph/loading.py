@@ -15,6 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.namespace import NamespaceManager
 
 from vetgraph.config import Paths
 from vetgraph.terms import to_rdflib
@@ -72,6 +73,13 @@ class Loaded:
 #: Hooks that turn other inputs (e.g. curation spreadsheets) into quads: fn(data_dir) -> iterable of
 #: (path, rdflib Dataset). Registered by the modules that own those inputs.
 EXTRA_SOURCES: list[Callable[[Path], Iterable[tuple[Path, Dataset]]]] = []
+
+
+def new_dataset() -> Dataset:
+    """An empty Dataset that binds only the core prefixes (rdflib binds dozens by default)."""
+    dataset = Dataset()
+    dataset.namespace_manager = NamespaceManager(dataset, bind_namespaces="core")
+    return dataset
 
 
 def rdf_files(folder: Path) -> list[Path]:
@@ -136,7 +144,7 @@ def _prefixes(path: Path) -> list[tuple[str, str]]:
 
 def load_graph(path: Path) -> Graph:
     """One RDF file as a single graph (ontology, shapes, a fixture)."""
-    dataset = Dataset(bind_namespaces="core")
+    dataset = new_dataset()
     parse_file(path, dataset)
     graph = Graph(bind_namespaces="core")
     for prefix, namespace in dataset.namespaces():
@@ -148,10 +156,10 @@ def load_graph(path: Path) -> Graph:
 
 def load_data(data_files: Iterable[Path]) -> tuple[Dataset, dict[URIRef, set[Path]]]:
     """The data files as one dataset, and which file describes which subject."""
-    dataset = Dataset(bind_namespaces="core")
+    dataset = new_dataset()
     subject_files: dict[URIRef, set[Path]] = {}
     for path in data_files:
-        part = Dataset(bind_namespaces="core")
+        part = new_dataset()
         parse_file(path, part)
         _merge(part, dataset, path, subject_files)
     return dataset, subject_files

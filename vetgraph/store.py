@@ -64,7 +64,7 @@ class QueryResult:
     graph: Graph | None = None
 
     def as_dicts(self) -> list[dict[str, Identifier]]:
-        return [{v: t for v, t in zip(self.variables, row) if t is not None} for row in self.rows]
+        return [{v: t for v, t in zip(self.variables, row, strict=True) if t is not None} for row in self.rows]
 
     def serialize(self, fmt: str) -> bytes:
         """The result in a W3C format: json/xml/csv/tsv for SELECT and ASK, ttl/nt/jsonld/rdf for graphs."""
@@ -73,7 +73,9 @@ class QueryResult:
                 raise ValueError(f"a graph result cannot be written as {fmt!r}; use one of {', '.join(GRAPH_FORMATS)}")
             return serialize_triples(self.graph or Graph(bind_namespaces="core"), fmt)
         if fmt not in TABULAR_FORMATS:
-            raise ValueError(f"a {self.kind.upper()} result cannot be written as {fmt!r}; use one of {', '.join(TABULAR_FORMATS)}")
+            raise ValueError(
+                f"a {self.kind.upper()} result cannot be written as {fmt!r}; use one of {', '.join(TABULAR_FORMATS)}"
+            )
         if self.kind == "ask":
             return _ask_bytes(bool(self.boolean), fmt)
         return _solutions_bytes(self.variables, self.rows, fmt)
@@ -132,7 +134,9 @@ class Store(ABC):
         Bound variables must appear in the SELECT projection (SEP-0007 substitution, as Oxigraph implements
         it); for CONSTRUCT/DESCRIBE/ASK any variable of the WHERE clause can be bound."""
 
-    def native(self, sparql: str, fmt: str, bindings: Mapping[str, Identifier] | None = None) -> tuple[ResultKind, bytes]:
+    def native(
+        self, sparql: str, fmt: str, bindings: Mapping[str, Identifier] | None = None
+    ) -> tuple[ResultKind, bytes]:
         """Run and serialize in one step (engines override this with a faster path)."""
         result = self.query(sparql, bindings)
         return result.kind, result.serialize(fmt)
@@ -184,7 +188,9 @@ class OxigraphStore(Store):
             graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
         return QueryResult("graph", graph=graph)
 
-    def native(self, sparql: str, fmt: str, bindings: Mapping[str, Identifier] | None = None) -> tuple[ResultKind, bytes]:
+    def native(
+        self, sparql: str, fmt: str, bindings: Mapping[str, Identifier] | None = None
+    ) -> tuple[ResultKind, bytes]:
         raw = self._run(sparql, bindings)
         if isinstance(raw, ox.QueryTriples):
             if fmt not in GRAPH_FORMATS:

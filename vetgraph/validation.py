@@ -1,0 +1,244 @@
+"""`vetgraph validate`: the data against the SHACL shapes, with pySHACL.
+
+The readable report names severity, focus node (with its label), path, message and the data file that
+describes the focus node. Exit codes follow pySHACL: 0 conforms (warnings allowed), 1 violations, 2 error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
+from rdflib.term import Identifier, Node
+
+from vetgraph.config import PROJECT_ROOT, Paths
+from vetgraph.loading import Loaded, LoadError, load_project
+
+SH = Namespace("http://www.w3.org/ns/shacl#")
+SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+
+
+@dataclass
+class Finding:
+    """One SHACL validation result, made readable."""
+
+    severity: str
+    focus: Identifier
+    focus_label: str | None
+    path: str | None
+    message: str
+    component: str
+    value: str | None = None
+    files: list[str] = field(default_factory=list)
+    location: str | None = None  # e.g. "lighthouse-projects.csv:7: column country" for curated rows
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "severity": self.severity,
+            "focusNode": str(self.focus),
+            "focusLabel": self.focus_label,
+            "path": self.path,
+            "value": self.value,
+            "message": self.message,
+            "constraintComponent": self.component,
+            "files": self.files,
+            "location": self.location,
+        }
+
+
+@dataclass
+class ValidationOutcome:
+    """The result of validating the project: counts, readable findings and the standard report graph."""
+
+    results: list[Finding]
+    report_graph: Graph
+
+    @property
+    def violations(self) -> int:
+        return sum(1 for r in self.results if r.severity == "Violation")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for r in self.results if r.severity == "Warning")
+
+    @property
+    def conforms(self) -> bool:
+        """True when there is no Violation; completeness Warnings do not make the data invalid."""
+        return self.violations == 0
+
+    def summary(self) -> str:
+        return f"{_plural(self.violations, 'violation')}, {_plural(self.warnings, 'warning')}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def run_pyshacl(data: Graph, shapes: Graph, ontology: Graph) -> Graph:
+    """pySHACL over one data graph; returns the sh:ValidationReport graph."""
+    from pyshacl import validate as shacl_validate
+
+    _conforms, report_graph, _text = shacl_validate(
+        data,
+        shacl_graph=shapes,
+        ont_graph=ontology,
+        inference="none",
+        advanced=True,
+        allow_warnings=True,
+    )
+    return report_graph
+
+
+def validate(loaded: Loaded, jobs: int | None = None) -> ValidationOutcome:
+    """Validate the loaded project's data (all named graphs together) against its shapes."""
+    data = loaded.union()
+    if jobs and jobs > 1:
+        from vetgraph.parallel_validation import validate_partitioned
+
+        report_graph = validate_partitioned(data, loaded.shapes, loaded.ontology, jobs=jobs)
+    else:
+        report_graph = run_pyshacl(data, loaded.shapes, loaded.ontology)
+    return ValidationOutcome(results=_findings(report_graph, data, loaded), report_graph=report_graph)
+
+
+def _findings(report: Graph, data: Graph, loaded: Loaded) -> list[Finding]:
+    namespaces = data.namespace_manager
+    locate = _curation_locator()
+    findings = []
+    for result in report.subjects(RDF.type, SH.ValidationResult):
+        focus = report.value(result, SH.focusNode)
+        path_node = report.value(result, SH.resultPath)
+        value = report.value(result, SH.value)
+        label = data.value(focus, RDFS.label) if focus is not None else None
+        files = sorted(
+            str(_relative(p))
+            for p in loaded.subject_files.get(focus, set())  # type: ignore[arg-type]
+        )
+        message = report.value(result, SH.resultMessage)
+        component = report.value(result, SH.sourceConstraintComponent)
+        findings.append(
+            Finding(
+                severity=SEVERITIES.get(report.value(result, SH.resultSeverity), "Violation"),  # type: ignore[arg-type]
+                focus=focus,  # type: ignore[arg-type]
+                focus_label=str(label) if label is not None else None,
+                path=_n3(path_node, namespaces) if path_node is not None else None,
+                message=str(message) if message is not None else _n3(component, namespaces),
+                component=_n3(component, namespaces) if component is not None else "",
+                value=_n3(value, namespaces) if value is not None and value != focus else None,
+                files=files,
+                location=locate(focus, path_node) if locate else None,
+            )
+        )
+    order = {"Violation": 0, "Warning": 1, "Info": 2}
+    findings.sort(key=lambda f: (order[f.severity], str(f.focus), f.path or "", f.message))
+    return findings
+
+
+def _curation_locator():
+    """Maps curated resources back to their spreadsheet row, when the curation module is present."""
+    try:
+        from vetgraph.curation import locate
+    except ImportError:
+        return None
+    return locate
+
+
+def _n3(node: Node, namespaces) -> str:
+    if isinstance(node, Literal):
+        return node.n3()
+    if isinstance(node, URIRef):
+        return node.n3(namespaces)
+    return "(a complex path)"
+
+
+def _relative(path: Path) -> Path:
+    try:
+        return path.resolve().relative_to(PROJECT_ROOT)
+    except ValueError:
+        return path
+
+
+# --- output ---------------------------------------------------------------------------------------
+
+
+def format_text(outcome: ValidationOutcome, namespaces) -> str:
+    lines = []
+    for f in outcome.results:
+        focus = URIRef(f.focus).n3(namespaces) if isinstance(f.focus, URIRef) else str(f.focus)
+        head = f"{f.severity}: {focus}"
+        if f.focus_label:
+            head += f' "{f.focus_label}"'
+        if f.path:
+            head += f" {f.path}"
+        lines.append(head)
+        lines.append(f"  {f.message}")
+        if f.value is not None:
+            lines.append(f"  value: {f.value}")
+        if f.location:
+            lines.append(f"  at {f.location}")
+        elif f.files:
+            lines.append(f"  in {', '.join(f.files)}")
+    lines.append(outcome.summary())
+    return "\n".join(lines)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        choices=["text", "turtle", "json"],
+        default="text",
+        help="text (readable), turtle (the standard sh:ValidationReport) or json",
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        metavar="FILE",
+        help="validate these data files instead of data/ (repeatable)",
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=None, help="validate partitions in N parallel processes (large graphs)"
+    )
+    parser.add_argument("--quiet", "-q", action="store_true", help="print only the summary line")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        loaded = load_project(Paths(), data_files=args.data)
+    except LoadError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except _curation_error_types() as error:  # curated spreadsheet rows a curator can fix
+        print(str(error), file=sys.stderr)
+        return 1
+    outcome = validate(loaded, jobs=args.jobs)
+    if args.format == "turtle":
+        sys.stdout.write(outcome.report_graph.serialize(format="turtle"))
+    elif args.format == "json":
+        payload = {
+            "conforms": outcome.conforms,
+            "violations": outcome.violations,
+            "warnings": outcome.warnings,
+            "results": [f.as_dict() for f in outcome.results],
+        }
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+    elif args.quiet:
+        print(outcome.summary())
+    else:
+        print(format_text(outcome, loaded.dataset.namespace_manager))
+        from vetgraph.stats import compute_stats, format_summary
+
+        print(format_summary(compute_stats(loaded)))
+    return 0 if outcome.conforms else 1
+
+
+def _curation_error_types() -> tuple[type[BaseException], ...]:
+    try:
+        from vetgraph.curation import CurationError
+    except ImportError:
+        return ()
+    return (CurationError,)
