@@ -1,0 +1,391 @@
+"""Publishing our graphs into an external triple store, safely: stage, verify, swap, verify.
+
+Each of our graphs goes to a named graph of the store (our default graph to the dataset IRI, the graph of
+unconfirmed statements to its own IRI). It is first loaded into a staging graph, with one Graph Store
+Protocol `PUT` (streamed N-Triples) or SPARQL Update `INSERT DATA` batches; the store's count of the staging
+graph is checked against ours; then one SPARQL Update request moves every staging graph onto its target
+(`MOVE`), and the targets are counted again. Until the swap, readers see the previous copy, whole; a
+failure before it leaves the targets untouched, and a failure after it is reported with what each graph
+holds. Publishing again replaces the graphs (idempotent): a store never holds two copies.
+
+Without an update endpoint (a store that only speaks the Graph Store Protocol) graphs are replaced
+directly, one `PUT` each: a PUT replaces a graph in one request (atomic in Oxigraph, Fuseki, GraphDB), but
+several graphs are then replaced one after another, and the report says so.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO
+from urllib.parse import quote
+
+import pyoxigraph as ox
+
+from vetgraph.config import UNCONFIRMED_GRAPH
+from vetgraph.remote.http import Body, HttpClient, RemoteError, safe_url
+
+GraphName = ox.NamedNode | ox.DefaultGraph
+STAGING_PREFIX = "urn:vetgraph:staging:"
+
+
+class PublishError(RemoteError):
+    """A publish that failed; `state` says what the store holds now."""
+
+    def __init__(self, message: str, state: str):
+        self.state = state
+        super().__init__(f"{message}\nstore state: {state}")
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where to send what. `target` is the Graph Store endpoint (gsp) or the update endpoint (update)."""
+
+    protocol: str
+    target: str
+    query: str
+    update: str | None
+
+    @classmethod
+    def derive(
+        cls, endpoint: str, protocol: str = "gsp", query: str | None = None, update: str | None = None
+    ) -> Endpoints:
+        """Fill in the query and update endpoints from the well-known layouts of common stores."""
+        base = endpoint.rstrip("/")
+        guesses: dict[str, tuple[str, str]] = {
+            "/store": ("/query", "/update"),  # Oxigraph server
+            "/sparql-graph-crud-auth": ("/sparql-auth", "/sparql-auth"),  # Virtuoso, authenticated
+            "/sparql-graph-crud": ("/sparql", "/sparql"),  # Virtuoso
+            "/data": ("/query", "/update"),  # Fuseki /<dataset>/data
+            "/update": ("/query", "/update"),  # Oxigraph, Fuseki (update protocol)
+            "/statements": ("", "/statements"),  # GraphDB / RDF4J repository
+        }
+        guessed_query = guessed_update = None
+        for suffix, (query_suffix, update_suffix) in guesses.items():
+            if base.endswith(suffix):
+                root = base[: -len(suffix)]
+                guessed_query, guessed_update = root + query_suffix, root + update_suffix
+                break
+        if protocol == "update":
+            guessed_update = endpoint
+            guessed_query = guessed_query or endpoint  # Virtuoso, QLever, Neptune: one URL for both
+        query = query or guessed_query
+        if not query:
+            raise RemoteError(
+                f"cannot tell the SPARQL query endpoint that goes with {safe_url(endpoint)}: give --query-endpoint "
+                "(it is needed to verify the triple counts)"
+            )
+        return cls(protocol, endpoint, query, update or guessed_update)
+
+
+@dataclass
+class GraphPlan:
+    """One of our graphs and the named graph it goes to."""
+
+    target: str
+    source: GraphName
+    triples: int
+
+    @property
+    def staging(self) -> str:
+        return STAGING_PREFIX + quote(self.target, safe="")
+
+    @property
+    def label(self) -> str:
+        return "our default graph" if isinstance(self.source, ox.DefaultGraph) else f"<{self.source.value}>"
+
+
+@dataclass
+class PublishReport:
+    endpoints: Endpoints
+    plans: list[GraphPlan]
+    before: dict[str, int]
+    after: dict[str, int]
+    staged: bool
+    seconds: float
+    lines: list[str] = field(default_factory=list)
+
+
+def count_local(source: ox.Store, graph: GraphName) -> int:
+    pattern = "{ ?s ?p ?o }" if isinstance(graph, ox.DefaultGraph) else f"{{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }}"
+    solutions = source.query(f"SELECT (COUNT(*) AS ?n) {pattern}")
+    return int(next(iter(solutions))["n"].value)
+
+
+def plan_graphs(source: ox.Store, dataset_graph: str) -> list[GraphPlan]:
+    """Our default graph -> `dataset_graph`; each named graph -> itself. The unconfirmed graph is always
+    planned, even empty, so that statements confirmed since the last publish leave the store's copy."""
+    named = sorted({g.value for g in source.named_graphs()} | {UNCONFIRMED_GRAPH})
+    if dataset_graph in named:
+        raise RemoteError(f"--graph <{dataset_graph}> is the name of one of our named graphs: choose another IRI")
+    plans = [GraphPlan(dataset_graph, ox.DefaultGraph(), count_local(source, ox.DefaultGraph()))]
+    for iri in named:
+        node = ox.NamedNode(iri)
+        plans.append(GraphPlan(iri, node, count_local(source, node)))
+    return plans
+
+
+def _iri(value: str) -> str:
+    """An IRI in SPARQL `<...>` form; pyoxigraph validates it (ValueError), so no text can break out."""
+    return str(ox.NamedNode(value))
+
+
+class Publisher:
+    """Loads planned graphs into one store and proves the result by counting."""
+
+    def __init__(
+        self,
+        http: HttpClient,
+        endpoints: Endpoints,
+        *,
+        staging: bool = True,
+        batch_size: int = 10_000,
+        out: Callable[[str], None] = print,
+    ):
+        self.http = http
+        self.endpoints = endpoints
+        self.staging = staging and endpoints.update is not None
+        self.batch_size = max(1, batch_size)
+        self.out = out
+
+    # -- counting -------------------------------------------------------------------------------------
+    def counts(self, graphs: Iterable[str], what: str = "count triples") -> dict[str, int]:
+        """The store's triple count of each graph (0 for a graph it does not have)."""
+        graphs = list(dict.fromkeys(graphs))
+        values = " ".join(_iri(g) for g in graphs)
+        query = f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?g"
+        response = self.http.send(
+            "POST", self.endpoints.query, data={"query": query},
+            headers={"Accept": "application/sparql-results+json"}, what=what,
+        )
+        from vetgraph.remote.endpoint import parse_response
+
+        result = parse_response(response)
+        found = {str(row[0]): int(row[1]) for row in result.rows if row[0] is not None and row[1] is not None}
+        return {g: found.get(g, 0) for g in graphs}
+
+    # -- loading --------------------------------------------------------------------------------------
+    def _put(self, source: ox.Store, plan: GraphPlan, graph: str) -> int:
+        def write(spool: IO[bytes]) -> None:
+            source.dump(spool, format=ox.RdfFormat.N_TRIPLES, from_graph=plan.source)
+
+        body = Body.of(write)
+        try:
+            self.http.send(
+                "PUT", self.endpoints.target, params=[("graph", graph)], body=body,
+                headers={"Content-Type": "application/n-triples"},
+                what=f"PUT of {plan.triples} triples into <{graph}>",
+            )
+        finally:
+            body.close()
+        return body.size
+
+    def _update(self, text: str | Body, what: str, retry: bool = True) -> None:
+        assert self.endpoints.update is not None
+        body = text if isinstance(text, Body) else Body.of(lambda spool: spool.write(text.encode("utf-8")))
+        try:
+            self.http.send(
+                "POST", self.endpoints.update, body=body,
+                headers={"Content-Type": "application/sparql-update"}, what=what, retry=retry,
+            )
+        finally:
+            body.close()
+
+    def _insert(self, source: ox.Store, plan: GraphPlan, graph: str) -> int:
+        """SPARQL Update loading: clear `graph`, then INSERT DATA in batches that never split blank nodes."""
+        self._update(f"DROP SILENT GRAPH {_iri(graph)}", f"clearing <{graph}>")
+        sent = 0
+        head = f"INSERT DATA {{ GRAPH {_iri(graph)} {{\n".encode()
+        for number, batch in enumerate(_batches(source, plan.source, self.batch_size), start=1):
+
+            def write(spool: IO[bytes], batch: list[ox.Triple] = batch) -> None:
+                spool.write(head)
+                ox.serialize(batch, spool, format=ox.RdfFormat.N_TRIPLES)
+                spool.write(b"} }\n")
+
+            body = Body.of(write)
+            sent += body.size
+            self._update(body, f"INSERT DATA batch {number} ({len(batch)} triples) into <{graph}>")
+        return sent
+
+    def _load(self, source: ox.Store, plan: GraphPlan, graph: str) -> int:
+        if self.endpoints.protocol == "update":
+            return self._insert(source, plan, graph)
+        return self._put(source, plan, graph)
+
+    # -- the whole publish ----------------------------------------------------------------------------
+    def publish(self, source: ox.Store, plans: list[GraphPlan]) -> PublishReport:
+        started = time.perf_counter()
+        ep = self.endpoints
+        how = "Graph Store Protocol PUT" if ep.protocol == "gsp" else "SPARQL Update INSERT DATA"
+        self.out(f"publishing to {safe_url(ep.target)} ({how}); counts via {safe_url(ep.query)}")
+        watched = [p.target for p in plans] + ([p.staging for p in plans] if self.staging else [])
+        # Counting first also proves the store is reachable and the credentials work, before any write.
+        before = self.counts(watched, "reading the store's current counts")
+        if self.staging:
+            self._stage_and_swap(source, plans, before)
+        else:
+            self._replace_directly(source, plans, before)
+        after = self.counts([p.target for p in plans], "verifying the published counts")
+        wrong = [p for p in plans if after[p.target] != p.triples]
+        if wrong:
+            detail = "; ".join(f"<{p.target}> holds {after[p.target]}, ours {p.triples}" for p in wrong)
+            raise PublishError(
+                f"verification failed: {detail}",
+                "the new copy is in place but differs from ours (the store may have merged or dropped "
+                "statements): inspect it, then publish again",
+            )
+        seconds = time.perf_counter() - started
+        total = sum(p.triples for p in plans)
+        self.out(f"verified: the store's count of every graph equals ours ({total} triples in {len(plans)} graphs), "
+                 f"{seconds:.2f} s")
+        return PublishReport(ep, plans, before, after, self.staging, seconds)
+
+    def _stage_and_swap(self, source: ox.Store, plans: list[GraphPlan], before: dict[str, int]) -> None:
+        untouched = "no target graph was changed (readers still see the previous copy)"
+        for plan in plans:
+            if not plan.triples:
+                continue
+            started = time.perf_counter()
+            try:
+                size = self._load(source, plan, plan.staging)
+                staged = self.counts([plan.staging], f"counting staging graph <{plan.staging}>")[plan.staging]
+            except RemoteError as error:
+                raise PublishError(
+                    error.message,
+                    f"{untouched}; staging graph <{plan.staging}> may hold a partial copy, which the next "
+                    "publish replaces",
+                ) from None
+            if staged != plan.triples:
+                raise PublishError(
+                    f"staging graph <{plan.staging}> holds {staged} triples after loading, ours {plan.triples}",
+                    f"{untouched}; the next publish replaces the staging graph",
+                )
+            self.out(f"  {plan.label} -> <{plan.target}>: {plan.triples} triples staged in <{plan.staging}> "
+                     f"({size / 1e6:.1f} MB, {time.perf_counter() - started:.2f} s), count verified")
+        operations = [
+            f"MOVE {_iri(p.staging)} TO {_iri(p.target)}" if p.triples else f"DROP SILENT GRAPH {_iri(p.target)}"
+            for p in plans
+        ]
+        self._swap(" ;\n".join(operations), plans, before)
+        for plan in plans:
+            previous = before.get(plan.target, 0)
+            if plan.triples:
+                self.out(f"  <{plan.target}>: replaced ({previous} -> {plan.triples} triples) by MOVE from staging")
+            else:
+                self.out(f"  <{plan.target}>: ours is empty; dropped the store's copy ({previous} triples)")
+
+    def _swap(self, update: str, plans: list[GraphPlan], before: dict[str, int]) -> None:
+        """One update request swaps every graph. MOVE is not safe to resend blindly (a MOVE whose answer was
+        lost already emptied the staging graph), so after a failure the counts decide what happened."""
+        attempts = 1 + self.http.retries
+        for attempt in range(attempts):
+            try:
+                self._update(update, "swapping staging graphs into place (MOVE)", retry=False)
+                return
+            except RemoteError as error:
+                if error.status is not None and error.status < 500:
+                    state = self._state_after_failed_swap(plans, before)
+                    raise PublishError(error.message + " (does the store support SPARQL 1.1 MOVE? try --direct)",
+                                       state) from None
+                try:
+                    now = self.counts([p.target for p in plans] + [p.staging for p in plans], "checking the swap")
+                except RemoteError:
+                    now = None
+                if now is not None and all(now[p.target] == p.triples and not now[p.staging] for p in plans):
+                    return  # the swap went through; only its answer was lost
+                intact = now is not None and all(now[p.staging] == p.triples for p in plans if p.triples)
+                if not intact or attempt + 1 == attempts:
+                    raise PublishError(error.message, self._state_after_failed_swap(plans, before)) from None
+                time.sleep(self.http.backoff * 2**attempt)  # nothing moved yet: safe to send again
+
+    def _state_after_failed_swap(self, plans: list[GraphPlan], before: dict[str, int]) -> str:
+        try:
+            now = self.counts([p.target for p in plans] + [p.staging for p in plans], "reading the store's state")
+        except RemoteError as error:
+            return f"unknown: the store could not be asked ({error.message}); publish again once it is back"
+        parts = []
+        for plan in plans:
+            held, staged = now[plan.target], now[plan.staging]
+            if staged == plan.triples and plan.triples:
+                previous = before.get(plan.target, 0)
+                parts.append(f"<{plan.target}> not yet replaced ({held} triples, previously {previous})")
+            elif held == plan.triples and not staged:
+                parts.append(f"<{plan.target}> replaced with the new copy ({held} triples)")
+            else:
+                parts.append(f"<{plan.target}> holds {held} triples and its staging graph {staged}: inconsistent")
+        return "; ".join(parts) + "; publishing again brings every graph to the new copy"
+
+    def _replace_directly(self, source: ox.Store, plans: list[GraphPlan], before: dict[str, int]) -> None:
+        self.out("  no SPARQL Update endpoint (or --direct): each graph is replaced by its own PUT, "
+                 "one after another, without staging")
+        done: list[str] = []
+        for plan in plans:
+            started = time.perf_counter()
+            try:
+                if plan.triples:
+                    size = self._load(source, plan, plan.target)
+                elif before.get(plan.target):
+                    self._delete(plan.target)
+                    size = 0
+                else:
+                    continue
+            except RemoteError as error:
+                replaced = ", ".join(f"<{g}>" for g in done) or "none"
+                raise PublishError(
+                    error.message,
+                    f"graphs already replaced: {replaced}; <{plan.target}> may be partly replaced where the store "
+                    "does not load a PUT atomically; the others are untouched; publishing again completes it",
+                ) from None
+            done.append(plan.target)
+            self.out(f"  {plan.label} -> <{plan.target}>: replaced ({before.get(plan.target, 0)} -> {plan.triples} "
+                     f"triples, {size / 1e6:.1f} MB, {time.perf_counter() - started:.2f} s)")
+
+    def _delete(self, graph: str) -> None:
+        if self.endpoints.protocol == "update":
+            self._update(f"DROP SILENT GRAPH {_iri(graph)}", f"dropping <{graph}>")
+            return
+        try:
+            self.http.send("DELETE", self.endpoints.target, params=[("graph", graph)], what=f"DELETE of <{graph}>")
+        except RemoteError as error:
+            if error.status != 404:  # already absent: nothing to delete
+                raise
+
+
+def _batches(source: ox.Store, graph: GraphName, size: int) -> Iterator[list[ox.Triple]]:
+    """Triples of one graph in batches of about `size`. Blank nodes are scoped to one update request, so all
+    triples that share a blank node (transitively) travel in the same batch."""
+    batch: list[ox.Triple] = []
+    parent: dict[str, str] = {}
+    with_bnodes: list[tuple[str, ox.Triple]] = []
+
+    def find(label: str) -> str:
+        while parent.setdefault(label, label) != label:
+            parent[label] = parent[parent[label]]
+            label = parent[label]
+        return label
+
+    for quad in source.quads_for_pattern(None, None, None, graph):
+        labels = [t.value for t in (quad.subject, quad.object) if isinstance(t, ox.BlankNode)]
+        triple = ox.Triple(quad.subject, quad.predicate, quad.object)
+        if not labels:
+            batch.append(triple)
+            if len(batch) >= size:
+                yield batch
+                batch = []
+            continue
+        roots = [find(label) for label in labels]
+        for root in roots[1:]:
+            parent[root] = roots[0]
+        with_bnodes.append((labels[0], triple))
+    groups: dict[str, list[ox.Triple]] = {}
+    for label, triple in with_bnodes:
+        groups.setdefault(find(label), []).append(triple)
+    for group in groups.values():
+        if batch and len(batch) + len(group) > size:
+            yield batch
+            batch = []
+        batch.extend(group)
+    if batch:
+        yield batch
