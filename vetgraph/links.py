@@ -150,6 +150,15 @@ class Snapshot:
         scheme = URIRef(AUTHORITY + vocabulary.removeprefix("authority/"))
         return ", ".join(sorted(str(v) for v in self.graph.objects(scheme, URIRef(OWL + "versionInfo"))))
 
+    def codes_labelled(self, namespace: str, labels: Iterable[str]) -> list[str]:
+        """Local names of the concepts below a namespace whose English pref- or altLabel is one of `labels`."""
+        wanted = {label.casefold() for label in labels}
+        if not wanted:
+            return []
+        return [code for code in self.codes(namespace)
+                if any(label.casefold() in wanted for prop in (SKOS + "prefLabel", SKOS + "altLabel")
+                       for label in self.labels(namespace + code, prop))]
+
     def codes(self, namespace: str) -> list[str]:
         """Local names of the snapshot's concepts below a namespace (for 'did you mean' hints)."""
         return sorted(iri[len(namespace):] for iri in self.concept_files if iri.startswith(namespace))
@@ -253,6 +262,8 @@ class Finding:
     message: str
     vocabulary: str = ""
     files: list[str] = field(default_factory=list)
+    #: the vetgraph resource a mapping finding is about (to find its file)
+    subject: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {"severity": self.severity, "code": self.code, "iri": self.iri, "vocabulary": self.vocabulary,
@@ -348,12 +359,14 @@ class LinkReport:
             for f in sorted(self.findings, key=lambda f: (f.severity != ERROR, f.vocabulary, f.iri, f.code)):
                 where = f" [{', '.join(f.files)}]" if f.files else ""
                 lines.append(f"  {f.severity}: {f.code}: <{f.iri}>: {f.message}{where}")
-        lines += ["", f"{self.errors} errors, {self.warnings} warnings"]
+        lines += ["", f"{_plural(self.errors, 'error')}, {_plural(self.warnings, 'warning')}"]
         return "\n".join(lines) + "\n"
 
 
 def check_links(loaded: Loaded, snapshot: Snapshot) -> LinkReport:
     """Check every external IRI of the loaded data and the mapping properties against the snapshots."""
+    from rdflib import URIRef
+
     report = LinkReport(snapshot_folder=snapshot.folder, snapshot_files=len(snapshot.files))
     dataset = loaded.dataset
     triples = list(_quads(dataset))
@@ -385,7 +398,7 @@ def check_links(loaded: Loaded, snapshot: Snapshot) -> LinkReport:
         report.findings += found
 
     for f in _check_mappings(triples, loaded, snapshot):
-        f.files = locate(f.iri, [])
+        f.files = locate(f.iri, [(URIRef(f.subject), None)] if f.subject else [])
         stats = report.vocabularies.get(f.vocabulary)
         if stats is not None:
             _count(stats, [f], iri_level=False)
@@ -415,9 +428,12 @@ def _check_known(iri: str, vocabulary: str, snapshot: Snapshot, our_labels: list
             message = f"no snapshot of the authority table '{name}', so the code cannot be checked"
         else:
             message = f"not a concept of the {name} snapshot (a wrong or deprecated code?)"
-            close = difflib.get_close_matches(iri[len(namespace):], codes, n=3, cutoff=0.5)
+            # the label we stored says what was meant (GER "Germany" -> DEU); else codes that look alike
+            close = snapshot.codes_labelled(namespace, our_labels)
+            close += [c for c in difflib.get_close_matches(iri[len(namespace):], codes, n=3, cutoff=0.5)
+                      if c not in close]
             if close:
-                message += "; did you mean " + " or ".join(close) + "?"
+                message += "; did you mean " + " or ".join(close[:3]) + "?"
         return [Finding(ERROR, "unknown-concept", iri, message)]
     preferred = snapshot.labels(iri)
     if not our_labels:
@@ -486,7 +502,8 @@ def _check_mappings(triples: list[tuple], loaded: Loaded, snapshot: Snapshot) ->
             message = (f"<{s}> owl:sameAs <{o}>: <{which}> is a SKOS concept; owl:sameAs would merge it with "
                        "the other resource (use a SKOS mapping property between concepts, schema:sameAs for "
                        "an identifier of a thing)")
-            findings.append(Finding(ERROR, "sameas-concept", str(o), message, vocabulary_of(str(o))[0]))
+            findings.append(Finding(ERROR, "sameas-concept", str(o), message, vocabulary_of(str(o))[0],
+                                    subject=str(s)))
         if prop in MAPPING_PROPERTIES:
             pairs[(str(s), str(o))].add(prop)
             for end in (s, o):
@@ -494,13 +511,13 @@ def _check_mappings(triples: list[tuple], loaded: Loaded, snapshot: Snapshot) ->
                     message = (f"<{s}> {_short(prop)} <{o}>: <{end}> is not a SKOS concept (SKOS mapping "
                                "properties relate concepts; link things with schema:sameAs)")
                     findings.append(Finding(WARNING, "mapping-not-concept", str(o), message,
-                                            vocabulary_of(str(o))[0]))
+                                            vocabulary_of(str(o))[0], subject=str(s)))
     for (s, o), props in sorted(pairs.items()):
         clash = sorted(_short(p) for p in props if p in DISJOINT_WITH_EXACT)
         if SKOS + "exactMatch" in props and clash:
             message = (f"<{s}> is both skos:exactMatch and {', '.join(clash)} of it (SKOS: exactMatch is "
                        "disjoint with broad/narrow/relatedMatch)")
-            findings.append(Finding(ERROR, "mapping-clash", o, message, vocabulary_of(o)[0]))
+            findings.append(Finding(ERROR, "mapping-clash", o, message, vocabulary_of(o)[0], subject=s))
     identity = [(str(s), str(o)) for s, p, o in triples if str(p) in IDENTITY_PROPERTIES]
     identity += [(str(s), str(o)) for s, p, o in _quads(snapshot.graph) if str(p) in IDENTITY_PROPERTIES]
     findings += _merges(identity)
@@ -546,7 +563,7 @@ def _merges(edges: list[tuple[str, str]]) -> list[Finding]:
                 path.append(parent[path[-1]])
             chain = " = ".join(f"<{n}>" for n in reversed(path))
             message = f"skos:exactMatch/owl:sameAs chain merges two vetgraph resources: {chain}"
-            findings.append(Finding(ERROR, "exactmatch-merge", other, message, "vetgraph"))
+            findings.append(Finding(ERROR, "exactmatch-merge", other, message, "vetgraph", subject=start))
     return findings
 
 
@@ -596,6 +613,10 @@ def _relative(path: Path) -> str:
 def _is_english(term: Identifier) -> bool:
     language = getattr(term, "language", None)
     return bool(language) and (language.lower() == "en" or language.lower().startswith("en-"))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def _quote(labels: list[str]) -> str:
