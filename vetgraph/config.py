@@ -1,7 +1,7 @@
 """Project-wide settings: where things are and which IRIs they get.
 
 Everything that a deployment may want to change lives here, in one place: the IRI base of the data,
-the ontology namespace, the folders of ontology/data/queries and the vocabulary snapshots.
+the folders of ontology/data/queries and the vocabulary snapshots.
 """
 
 from __future__ import annotations
@@ -10,12 +10,16 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-#: The IRI base of every vetgraph resource (Cool URIs: /id/ for things, /def for the ontology).
-BASE_IRI = os.environ.get("VETGRAPH_BASE_IRI", "https://w3id.org/vetgraph/")
-ID_BASE = BASE_IRI + "id/"
-ONTOLOGY_IRI = BASE_IRI + "def"
+#: Where the data files write their IRIs, and where the vocabulary (ontology, shapes) lives for good.
+CANONICAL_BASE = "https://w3id.org/vetgraph/"
+ONTOLOGY_IRI = CANONICAL_BASE + "def"
 VET_NS = ONTOLOGY_IRI + "#"
-SHAPES_IRI = BASE_IRI + "shapes"
+SHAPES_IRI = CANONICAL_BASE + "shapes"
+
+#: The IRI base of the data's own resources (Cool URIs: /id/ for things). This is the one place to change
+#: it (or set VETGRAPH_BASE_IRI): the loader then rewrites the data files' canonical IRIs onto it.
+BASE_IRI = os.environ.get("VETGRAPH_BASE_IRI", CANONICAL_BASE)
+ID_BASE = BASE_IRI + "id/"
 #: Named graph that holds the statements no retrieved source states directly.
 UNCONFIRMED_GRAPH = BASE_IRI + "graph/unconfirmed"
 #: The dataset itself (DCAT/VoID subject, default target graph when publishing to a store).

@@ -112,11 +112,14 @@ def parse_file(path: Path, into: Dataset, base_iri: str | None = None) -> None:
         raise LoadError(path, message, error.lineno, error.offset) from None
     except (OSError, ValueError) as error:
         raise LoadError(path, str(error)) from None
+    rebase = _rebaser()
     for prefix, namespace in _prefixes(path):
-        into.bind(prefix, namespace, override=False)
+        into.bind(prefix, rebase(URIRef(namespace)) if rebase else namespace, override=False)
     graphs: dict[object, Graph] = {}
     for quad in quads:
         s, p, o = to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)
+        if rebase:
+            s, o = rebase(s), rebase(o)
         if isinstance(o, Literal) and o.ill_typed:
             raise LoadError(
                 path,
@@ -125,11 +128,29 @@ def parse_file(path: Path, into: Dataset, base_iri: str | None = None) -> None:
             )
         graph_name = quad.graph_name
         key = graph_name.value if isinstance(graph_name, ox.NamedNode) else None
+        if key and rebase:
+            key = str(rebase(URIRef(key)))
         graph = graphs.get(key)
         if graph is None:
             graph = into.graph(URIRef(key)) if key else into.default_graph
             graphs[key] = graph
         graph.add((s, p, o))
+
+
+def _rebaser():
+    """A function moving the data's canonical IRIs onto the configured base, or None when they agree."""
+    from vetgraph import config
+
+    if config.BASE_IRI == config.CANONICAL_BASE:
+        return None
+    moved = tuple(config.CANONICAL_BASE + part for part in ("id/", "graph/", "dataset"))
+
+    def rebase(term):
+        if isinstance(term, URIRef) and str(term).startswith(moved):
+            return URIRef(config.BASE_IRI + str(term)[len(config.CANONICAL_BASE) :])
+        return term
+
+    return rebase
 
 
 _PREFIX_RE = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([\w.-]*):\s*<([^>]*)>", re.IGNORECASE | re.MULTILINE)

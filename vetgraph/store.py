@@ -120,6 +120,16 @@ def serialize_triples(graph: Graph | Iterable[tuple], fmt: str, prefixes: Mappin
     return ox.serialize(ox_triples, format=GRAPH_FORMATS[fmt][1], **kwargs)
 
 
+def _query_error(error: SyntaxError) -> QueryError:
+    """Oxigraph's SPARQL parser puts the position in the message ("error at 3:2: ...")."""
+    import re
+
+    match = re.match(r"error at (\d+):(\d+): (.*)", str(error.msg), re.S)
+    if match:
+        return QueryError(match.group(3), int(match.group(1)), int(match.group(2)))
+    return QueryError(str(error.msg), error.lineno, error.offset)
+
+
 class Store(ABC):
     """Anything that answers SPARQL 1.1 queries over the vetgraph data."""
 
@@ -171,7 +181,7 @@ class OxigraphStore(Store):
         try:
             return self.store.query(sparql, use_default_graph_as_union=True, substitutions=substitutions or None)
         except SyntaxError as error:
-            raise QueryError(str(error.msg), error.lineno, error.offset) from None
+            raise _query_error(error) from None
 
     def query(
         self, sparql: str, bindings: Mapping[str, Identifier] | None = None, timeout: float | None = None
