@@ -1,0 +1,485 @@
+"""Machine-readable descriptions of a release: the DCAT-AP 3 catalogue (catalog.ttl) and VoID (void.ttl).
+
+The settings (version, dates, title, keywords, themes, URLs) come from `release.toml`, never from the clock.
+The catalogue states, for every EU vocabulary IRI it uses, the class DCAT-AP's range shapes expect (e.g.
+`language/ENG a dct:LinguisticSystem`) and the concept's English label as the EU table gives it
+(`EU_LABELS`, checked against the vocabulary snapshots by the tests), so a harvester without those tables
+still sees what the IRIs mean.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, VOID, XSD
+
+from vetgraph.config import DATASET_IRI, ID_BASE, ONTOLOGY_IRI, UNCONFIRMED_GRAPH
+from vetgraph.dumps import FORMATS, RDF_TYPE, DumpFormat, Prepared
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser, as the tomli package
+    import tomli as tomllib  # type: ignore[no-redef]
+
+AUTHORITY = "http://publications.europa.eu/resource/authority/"
+DCATAP = Namespace("http://data.europa.eu/r5r/")
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+ADMS = Namespace("http://www.w3.org/ns/adms#")
+IANA = "http://www.iana.org/assignments/media-types/"
+GZIP_MEDIA_TYPE = "application/gzip"
+DCAT_VERSION = URIRef(str(DCAT) + "version")  # DCAT 3; rdflib's DCAT namespace predates it
+LICENCE = URIRef(AUTHORITY + "licence/CC_BY_4_0")
+LANGUAGE = URIRef(AUTHORITY + "language/ENG")
+ACCESS_RIGHTS = URIRef(AUTHORITY + "access-right/PUBLIC")
+FREQUENCY = URIRef(AUTHORITY + "frequency/IRREG")
+LICENCE_TYPE = URIRef("http://purl.org/adms/licencetype/Attribution")
+SPARQL_PROTOCOL = URIRef("https://www.w3.org/TR/sparql11-protocol/")
+#: W3C format IRIs (http://www.w3.org/ns/formats/) of the dumps, for void:feature.
+W3C_FORMATS = {
+    "ttl": "Turtle", "nt": "N-Triples", "jsonld": "JSON-LD", "rdf": "RDF_XML", "trig": "TriG", "nq": "N-Quads",
+}
+
+#: English labels (skos:prefLabel) of the EU vocabulary concepts a catalogue may use, copied from the EU tables
+#: (snapshots in ../shared/vocab; tests/test_catalog.py checks every entry against them).
+EU_LABELS: dict[str, str] = {
+    AUTHORITY + "data-theme/EDUC": "Education, culture and sport",
+    AUTHORITY + "data-theme/TECH": "Science and technology",
+    AUTHORITY + "data-theme/SOCI": "Population and society",
+    AUTHORITY + "language/ENG": "English",
+    AUTHORITY + "country/EUR": "European Union",
+    AUTHORITY + "licence/CC_BY_4_0": "Creative Commons Attribution 4.0 International",
+    AUTHORITY + "access-right/PUBLIC": "public",
+    AUTHORITY + "frequency/IRREG": "irregular",
+    AUTHORITY + "file-type/RDF_TURTLE": "RDF Turtle",
+    AUTHORITY + "file-type/RDF_N_TRIPLES": "RDF N-Triples",
+    AUTHORITY + "file-type/JSON_LD": "JSON-LD",
+    AUTHORITY + "file-type/RDF_XML": "RDF XML",
+    AUTHORITY + "file-type/RDF_TRIG": "RDF TriG",
+    AUTHORITY + "file-type/RDF_N_QUADS": "RDF N-Quads",
+    "http://purl.org/adms/licencetype/Attribution": "Attribution",
+    "http://eurovoc.europa.eu/795": "vocational education",
+    "http://eurovoc.europa.eu/1074": "vocational training",
+    "http://eurovoc.europa.eu/1439": "innovation",
+    "http://eurovoc.europa.eu/6191": "digitisation",
+    "http://eurovoc.europa.eu/7219": "digital technology",
+    "http://eurovoc.europa.eu/2467": "education policy",
+}
+#: Titles (dct:title) of the concept schemes the catalogue names as theme taxonomies.
+SCHEME_TITLES: dict[str, str] = {
+    AUTHORITY + "data-theme": "Data theme",
+    "http://eurovoc.europa.eu/100141": "EuroVoc",
+}
+
+NAMESPACES: dict[str, str] = {
+    "adms": str(ADMS), "dcat": str(DCAT), "dcatap": str(DCATAP), "dct": str(DCTERMS), "foaf": str(FOAF),
+    "rdfs": str(RDFS), "skos": str(SKOS), "spdx": str(SPDX), "vcard": str(VCARD), "void": str(VOID),
+    "xsd": str(XSD), "access": AUTHORITY + "access-right/", "country": AUTHORITY + "country/",
+    "filetype": AUTHORITY + "file-type/", "frequency": AUTHORITY + "frequency/", "language": AUTHORITY + "language/",
+    "licence": AUTHORITY + "licence/", "theme": AUTHORITY + "data-theme/", "eurovoc": "http://eurovoc.europa.eu/",
+    "iana": IANA,
+}
+
+
+class ReleaseError(Exception):
+    """A release setting that is missing or malformed: names the file and the key."""
+
+    def __init__(self, path: Path, key: str, message: str):
+        self.path, self.key, self.message = path, key, message
+        super().__init__(f"{path}: {key}: {message}")
+
+
+@dataclass(frozen=True)
+class Release:
+    """The release settings of `release.toml`."""
+
+    version: str
+    issued: date
+    modified: date
+    downloads: str
+    sparql: str
+    title: str
+    description: str
+    about: str
+    examples: tuple[str, ...]
+    keywords: tuple[str, ...]
+    themes: tuple[str, ...]
+    spatial: tuple[str, ...]
+    temporal_start: str
+    temporal_end: str
+    publisher_name: str
+    publisher_url: str
+    contact_name: str
+    contact_url: str
+    contact_email: str | None = None
+
+    @classmethod
+    def load(cls, path: Path) -> Release:
+        try:
+            with path.open("rb") as handle:
+                data = tomllib.load(handle)
+        except OSError as error:
+            raise ReleaseError(path, "file", error.strerror or str(error)) from None
+        except tomllib.TOMLDecodeError as error:
+            raise ReleaseError(path, "syntax", str(error)) from None
+        settings = _Settings(path, data)
+        release = cls(
+            version=settings.text("release", "version"),
+            issued=settings.date("release", "issued"),
+            modified=settings.date("release", "modified"),
+            downloads=settings.text("urls", "downloads"),
+            sparql=settings.text("urls", "sparql"),
+            title=settings.text("dataset", "title"),
+            description=settings.text("dataset", "description"),
+            about=settings.text("dataset", "about"),
+            examples=settings.texts("dataset", "examples", required=False),
+            keywords=settings.texts("dataset", "keywords"),
+            themes=settings.texts("dataset", "themes"),
+            spatial=settings.texts("dataset", "spatial"),
+            temporal_start=settings.period("dataset", "temporal_start"),
+            temporal_end=settings.period("dataset", "temporal_end"),
+            publisher_name=settings.text("publisher", "name"),
+            publisher_url=settings.text("publisher", "url"),
+            contact_name=settings.text("contact", "name"),
+            contact_url=settings.text("contact", "url"),
+            contact_email=settings.text("contact", "email", required=False) or None,
+        )
+        for key, values in (("themes", release.themes), ("spatial", release.spatial)):
+            for iri in values:
+                if iri not in EU_LABELS:
+                    message = f"{iri} has no English label in vetgraph.catalog.EU_LABELS"
+                    raise ReleaseError(path, f"[dataset] {key}", message)
+        if not any(iri.startswith(AUTHORITY + "data-theme/") for iri in release.themes):
+            raise ReleaseError(path, "[dataset] themes", "DCAT-AP needs at least one EU data theme (data-theme/...)")
+        if release.modified < release.issued:
+            raise ReleaseError(path, "[release] modified", "is earlier than issued")
+        return release
+
+
+class _Settings:
+    """Typed access to the TOML tables, with errors that name the key."""
+
+    def __init__(self, path: Path, data: dict):
+        self.path, self.data = path, data
+
+    def _get(self, table: str, key: str, required: bool) -> object:
+        value = self.data.get(table, {}).get(key)
+        if value is None and required:
+            raise ReleaseError(self.path, f"[{table}] {key}", "missing")
+        return value
+
+    def text(self, table: str, key: str, required: bool = True) -> str:
+        value = self._get(table, key, required)
+        if value is None:
+            return ""
+        if not isinstance(value, str) or (required and not value.strip()):
+            raise ReleaseError(self.path, f"[{table}] {key}", "must be a non-empty string")
+        return value
+
+    def texts(self, table: str, key: str, required: bool = True) -> tuple[str, ...]:
+        value = self._get(table, key, required)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value) or (required and not value):
+            raise ReleaseError(self.path, f"[{table}] {key}", "must be a list of non-empty strings")
+        return tuple(value)
+
+    def date(self, table: str, key: str) -> date:
+        value = self._get(table, key, True)
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            message = f"{value!r} is not an ISO 8601 date (YYYY-MM-DD)"
+            raise ReleaseError(self.path, f"[{table}] {key}", message) from None
+
+    def period(self, table: str, key: str) -> str:
+        value = str(self._get(table, key, True))
+        if _period_literal(value) is None:
+            message = f"{value!r} is neither a year (YYYY) nor a date (YYYY-MM-DD)"
+            raise ReleaseError(self.path, f"[{table}] {key}", message)
+        return value
+
+
+def _period_literal(value: str) -> Literal | None:
+    if len(value) == 4 and value.isdigit():
+        return Literal(value, datatype=XSD.gYear)
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return None
+    return Literal(value, datatype=XSD.date)
+
+
+@dataclass(frozen=True)
+class PublishedFile:
+    """A file of the release: path relative to the release folder, size and SHA-256."""
+
+    name: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Dump:
+    """A published data dump: its file, its RDF syntax, and whether it is the gzip copy."""
+
+    file: PublishedFile
+    format: DumpFormat
+    compressed: bool = False
+
+
+def download_url(release: Release, base_url: str, name: str) -> str:
+    return base_url + release.downloads + name
+
+
+def endpoint_url(release: Release, base_url: str) -> str:
+    return base_url + release.sparql
+
+
+def _new_graph() -> Graph:
+    graph = Graph(bind_namespaces="none")
+    for prefix, namespace in NAMESPACES.items():
+        graph.bind(prefix, namespace)
+    return graph
+
+
+class _Describer:
+    """Adds EU concepts to a graph with the type DCAT-AP expects and their English label, once each."""
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+
+    def concept(self, iri: str, *types: URIRef) -> URIRef:
+        node = URIRef(iri)
+        for cls in types:
+            self.graph.add((node, RDF.type, cls))
+        self.graph.add((node, SKOS.prefLabel, Literal(EU_LABELS[iri], lang="en")))
+        return node
+
+    def media_type(self, media_type: str) -> URIRef:
+        node = URIRef(IANA + media_type)
+        self.graph.add((node, RDF.type, DCTERMS.MediaType))
+        return node
+
+
+def catalog_graph(release: Release, base_url: str, dumps: Sequence[Dump], cites: str | None = None) -> Graph:
+    """The DCAT-AP 3 description of the release: catalogue, dataset, one distribution per dump, SPARQL service.
+
+    `cites`: an IRI of the report the data describes (its DOI IRI), given as dct:relation of the dataset."""
+    g = _new_graph()
+    eu = _Describer(g)
+    catalog, dataset = URIRef(_catalog_iri()), URIRef(DATASET_IRI)
+    service = URIRef(DATASET_IRI + "#sparql-service")
+    publisher, contact = URIRef(DATASET_IRI + "#publisher"), URIRef(DATASET_IRI + "#contact")
+    issued, modified = Literal(release.issued), Literal(release.modified)
+    licence = eu.concept(str(LICENCE), DCTERMS.LicenseDocument)
+    g.add((licence, DCTERMS.type, eu.concept(str(LICENCE_TYPE), SKOS.Concept)))
+    language = eu.concept(str(LANGUAGE), DCTERMS.LinguisticSystem)
+    spatial = [eu.concept(iri, DCTERMS.Location) for iri in release.spatial]
+    themes = [eu.concept(iri, SKOS.Concept) for iri in release.themes]
+
+    g.add((publisher, RDF.type, FOAF.Agent))
+    g.add((publisher, FOAF.name, Literal(release.publisher_name, lang="en")))
+    g.add((publisher, FOAF.homepage, _document(g, release.publisher_url)))
+    g.add((contact, RDF.type, VCARD.Kind))
+    g.add((contact, VCARD.fn, Literal(release.contact_name, lang="en")))
+    g.add((contact, VCARD.hasURL, URIRef(release.contact_url)))
+    if release.contact_email:
+        g.add((contact, VCARD.hasEmail, URIRef("mailto:" + release.contact_email)))
+
+    g.add((catalog, RDF.type, DCAT.Catalog))
+    g.add((catalog, DCTERMS.title, Literal("vetgraph catalogue", lang="en")))
+    g.add((catalog, DCTERMS.description, Literal(f"The releases of the vetgraph dataset: {release.title}.", lang="en")))
+    g.add((catalog, DCTERMS.publisher, publisher))
+    g.add((catalog, FOAF.homepage, _document(g, base_url)))
+    for triple in ((DCTERMS.issued, issued), (DCTERMS.modified, modified), (DCTERMS.language, language),
+                   (DCTERMS.license, licence), (DCAT.dataset, dataset), (DCAT.service, service)):
+        g.add((catalog, *triple))
+    for node in spatial:
+        g.add((catalog, DCTERMS.spatial, node))
+    for scheme, title in SCHEME_TITLES.items():
+        if any(theme.startswith(scheme.rsplit("/", 1)[0]) for theme in release.themes):
+            g.add((catalog, DCAT.themeTaxonomy, URIRef(scheme)))
+            g.add((URIRef(scheme), RDF.type, SKOS.ConceptScheme))
+            g.add((URIRef(scheme), DCTERMS.title, Literal(title, lang="en")))
+
+    g.add((dataset, RDF.type, DCAT.Dataset))
+    g.add((dataset, DCTERMS.title, Literal(release.title, lang="en")))
+    g.add((dataset, DCTERMS.description, Literal(release.description, lang="en")))
+    g.add((dataset, DCTERMS.publisher, publisher))
+    g.add((dataset, DCAT.contactPoint, contact))
+    g.add((dataset, DCAT_VERSION, Literal(release.version)))
+    g.add((dataset, DCAT.landingPage, _document(g, base_url)))
+    for keyword in release.keywords:
+        g.add((dataset, DCAT.keyword, Literal(keyword, lang="en")))
+    for node in themes:
+        g.add((dataset, DCAT.theme, node))
+    for node in spatial:
+        g.add((dataset, DCTERMS.spatial, node))
+    period = URIRef(DATASET_IRI + "#temporal")
+    g.add((period, RDF.type, DCTERMS.PeriodOfTime))
+    g.add((period, DCAT.startDate, _period_literal(release.temporal_start)))
+    g.add((period, DCAT.endDate, _period_literal(release.temporal_end)))
+    g.add((dataset, DCTERMS.temporal, period))
+    for triple in ((DCTERMS.issued, issued), (DCTERMS.modified, modified), (DCTERMS.license, licence),
+                   (DCTERMS.language, language)):
+        g.add((dataset, *triple))
+    g.add((dataset, DCTERMS.accessRights, eu.concept(str(ACCESS_RIGHTS), DCTERMS.RightsStatement)))
+    g.add((dataset, DCTERMS.accrualPeriodicity, eu.concept(str(FREQUENCY), DCTERMS.Frequency)))
+    ontology = URIRef(ONTOLOGY_IRI)
+    g.add((ontology, RDF.type, DCTERMS.Standard))
+    g.add((ontology, DCTERMS.title, Literal("vetgraph ontology", lang="en")))
+    g.add((dataset, DCTERMS.conformsTo, ontology))
+    provenance = URIRef(DATASET_IRI + "#provenance")
+    g.add((provenance, RDF.type, DCTERMS.ProvenanceStatement))
+    g.add((provenance, RDFS.label, Literal(
+        "Curated by hand from public sources; every resource names its sources with dct:source. Statements "
+        f"that no retrieved source states directly are in the named graph <{UNCONFIRMED_GRAPH}>. Each release is "
+        "checked against the project's SHACL shapes before it is published.", lang="en")))
+    g.add((dataset, DCTERMS.provenance, provenance))
+    if cites:
+        g.add((dataset, DCTERMS.relation, URIRef(cites)))
+
+    for dump in dumps:
+        node = URIRef(f"{DATASET_IRI}#{dump.file.name}")
+        g.add((dataset, DCAT.distribution, node))
+        _distribution(g, eu, node, dump, download_url(release, base_url, dump.file.name), licence, issued, modified)
+
+    g.add((service, RDF.type, DCAT.DataService))
+    g.add((service, DCTERMS.title, Literal("vetgraph SPARQL endpoint", lang="en")))
+    g.add((service, DCTERMS.description, Literal(
+        "SPARQL 1.1 endpoint over the same data; the default graph of a query is the union of all graphs.",
+        lang="en")))
+    g.add((service, DCAT.endpointURL, URIRef(endpoint_url(release, base_url))))
+    # A SPARQL 1.1 endpoint answers a GET without query with its Service Description.
+    g.add((service, DCAT.endpointDescription, URIRef(endpoint_url(release, base_url))))
+    g.add((service, DCAT.servesDataset, dataset))
+    g.add((service, DCTERMS.conformsTo, SPARQL_PROTOCOL))
+    g.add((SPARQL_PROTOCOL, RDF.type, DCTERMS.Standard))
+    g.add((SPARQL_PROTOCOL, DCTERMS.title, Literal("SPARQL 1.1 Protocol", lang="en")))
+    g.add((service, DCTERMS.publisher, publisher))
+    g.add((service, DCAT.contactPoint, contact))
+    g.add((service, DCTERMS.license, licence))
+    g.add((service, DCTERMS.accessRights, URIRef(ACCESS_RIGHTS)))
+    for keyword in ("SPARQL", "linked open data"):
+        g.add((service, DCAT.keyword, Literal(keyword, lang="en")))
+    for node in themes:
+        g.add((service, DCAT.theme, node))
+    return g
+
+
+def _catalog_iri() -> str:
+    return DATASET_IRI.rsplit("/", 1)[0] + "/catalog"
+
+
+def _document(g: Graph, url: str) -> URIRef:
+    node = URIRef(url)
+    g.add((node, RDF.type, FOAF.Document))
+    return node
+
+
+def _distribution(
+    g: Graph, eu: _Describer, node: URIRef, dump: Dump, url: str, licence: URIRef, issued: Literal, modified: Literal
+) -> None:
+    fmt = dump.format
+    content = "all graphs merged into one" if not fmt.named_graphs else "unconfirmed statements in their named graph"
+    packed = ", gzip-compressed" if dump.compressed else ""
+    g.add((node, RDF.type, DCAT.Distribution))
+    g.add((node, DCTERMS.title, Literal(f"vetgraph data in {fmt.title}{packed} ({dump.file.name})", lang="en")))
+    g.add((node, DCTERMS.description, Literal(f"The whole dataset as {fmt.title}{packed}: {content}.", lang="en")))
+    g.add((node, DCTERMS.format, eu.concept(AUTHORITY + "file-type/" + fmt.file_type, DCTERMS.MediaTypeOrExtent)))
+    g.add((node, DCAT.mediaType, eu.media_type(fmt.media_type)))
+    if dump.compressed:
+        g.add((node, DCAT.compressFormat, eu.media_type(GZIP_MEDIA_TYPE)))
+    g.add((node, DCAT.byteSize, Literal(str(dump.file.size), datatype=XSD.nonNegativeInteger)))
+    checksum = URIRef(f"{node}-sha256")
+    g.add((node, SPDX.checksum, checksum))
+    g.add((checksum, RDF.type, SPDX.Checksum))
+    g.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
+    g.add((checksum, SPDX.checksumValue, Literal(dump.file.sha256, datatype=XSD.hexBinary)))
+    g.add((SPDX.checksumAlgorithm_sha256, RDF.type, SPDX.ChecksumAlgorithm))
+    g.add((node, DCAT.downloadURL, URIRef(url)))
+    g.add((node, DCAT.accessURL, URIRef(url)))
+    g.add((node, DCTERMS.license, licence))
+    g.add((node, DCTERMS.issued, issued))
+    g.add((node, DCTERMS.modified, modified))
+
+
+def void_graph(
+    release: Release, base_url: str, prepared: Prepared, dump_names: Iterable[str], examples: Iterable[str]
+) -> Graph:
+    """The VoID description of the data: statistics, partitions, URI space, vocabularies, access points."""
+    g = _new_graph()
+    dataset = URIRef(DATASET_IRI)
+    triples = prepared.triples()
+    subjects = {t.subject for t in triples}
+    objects = {t.object for t in triples}
+    predicates = Counter(t.predicate.value for t in triples)
+    instances: dict[str, set[object]] = defaultdict(set)
+    for t in triples:
+        if t.predicate.value == RDF_TYPE and isinstance(t.object, ox.NamedNode):
+            instances[t.object.value].add(t.subject)
+    entities = {s for s in subjects if isinstance(s, ox.NamedNode) and s.value.startswith(ID_BASE)}
+
+    g.add((dataset, RDF.type, VOID.Dataset))
+    g.add((dataset, DCTERMS.title, Literal(release.title, lang="en")))
+    g.add((dataset, DCTERMS.license, LICENCE))
+    g.add((dataset, DCTERMS.modified, Literal(release.modified)))
+    g.add((dataset, VOID.uriSpace, Literal(ID_BASE)))
+    g.add((dataset, VOID.sparqlEndpoint, URIRef(endpoint_url(release, base_url))))
+    for name in dump_names:
+        g.add((dataset, VOID.dataDump, URIRef(download_url(release, base_url, name))))
+    for extension in FORMATS:
+        g.add((dataset, VOID.feature, URIRef("http://www.w3.org/ns/formats/" + W3C_FORMATS[extension])))
+    for example in examples:
+        g.add((dataset, VOID.exampleResource, URIRef(example)))
+    for name, value in (("triples", len(triples)), ("entities", len(entities)), ("classes", len(instances)),
+                        ("properties", len(predicates)), ("distinctSubjects", len(subjects)),
+                        ("distinctObjects", len(objects))):
+        g.add((dataset, VOID[name], Literal(value)))
+    for vocabulary in sorted({_namespace(iri) for iri in [*predicates, *instances]}):
+        g.add((dataset, VOID.vocabulary, URIRef(vocabulary)))
+    for cls in sorted(instances):
+        partition = URIRef(f"{DATASET_IRI}#class-{_fragment(cls, prepared.prefixes)}")
+        g.add((dataset, VOID.classPartition, partition))
+        g.add((partition, VOID["class"], URIRef(cls)))
+        g.add((partition, VOID.entities, Literal(len(instances[cls]))))
+    for prop in sorted(predicates):
+        partition = URIRef(f"{DATASET_IRI}#property-{_fragment(prop, prepared.prefixes)}")
+        g.add((dataset, VOID.propertyPartition, partition))
+        g.add((partition, VOID.property, URIRef(prop)))
+        g.add((partition, VOID.triples, Literal(predicates[prop])))
+    unconfirmed = sum(1 for q in prepared.quads if isinstance(q.graph_name, ox.NamedNode)
+                      and q.graph_name.value == UNCONFIRMED_GRAPH)
+    if unconfirmed:
+        subset = URIRef(DATASET_IRI + "#unconfirmed")
+        g.add((dataset, VOID.subset, subset))
+        g.add((subset, RDF.type, VOID.Dataset))
+        g.add((subset, DCTERMS.title, Literal("Unconfirmed statements", lang="en")))
+        g.add((subset, DCTERMS.description, Literal(
+            f"The statements of the named graph <{UNCONFIRMED_GRAPH}>: no retrieved source states them "
+            "directly (inferences, readings of a layout, unverified attributions).", lang="en")))
+        g.add((subset, VOID.triples, Literal(unconfirmed)))
+    return g
+
+
+def _namespace(iri: str) -> str:
+    """The vocabulary namespace of a term: everything up to the last '#' or '/'."""
+    cut = max(iri.rfind("#"), iri.rfind("/"))
+    return iri[: cut + 1]
+
+
+def _fragment(iri: str, prefixes: dict[str, str]) -> str:
+    """A readable, stable fragment for a partition: prefix-local when a prefix fits, else the escaped IRI."""
+    for prefix, namespace in sorted(prefixes.items(), key=lambda item: -len(item[1])):
+        if iri.startswith(namespace) and iri[len(namespace):].replace("-", "").replace("_", "").isalnum():
+            return f"{prefix}-{iri[len(namespace):]}"
+    return "".join(c if c.isalnum() else "_" for c in iri)

@@ -1,0 +1,293 @@
+"""Deterministic serializations: the same graph gives the same bytes, so diffs between releases mean something.
+
+Statements are converted once to Oxigraph terms, blank nodes get labels computed from their neighbourhood
+(not from parse order), and everything is sorted before it is written. Turtle, TriG, RDF/XML, N-Triples and
+N-Quads are written by Oxigraph's serializers (linear; rdflib's Turtle writer is super-linear, rdflib issue
+#2135); JSON-LD is written here, because Oxigraph writes only expanded JSON-LD and we publish a compact one.
+
+Triple formats (Turtle, N-Triples, RDF/XML) hold the union of all graphs. Formats that can hold named graphs
+(TriG, N-Quads, JSON-LD) keep the statements of each named graph (e.g. the unconfirmed ones) in that graph.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+from rdflib import Dataset, Graph
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+
+from vetgraph.terms import to_oxigraph
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+#: A namespace can serve as a JSON-LD prefix only if it ends with one of these (JSON-LD 1.1, "prefix flag").
+_GEN_DELIMS = ("/", "#", ":", "?", "@", "[", "]")
+#: Rounds of neighbourhood hashing for blank-node labels; enough for any tree of nested blank nodes this deep.
+_BNODE_ROUNDS = 16
+
+
+@dataclass(frozen=True)
+class DumpFormat:
+    """One RDF syntax we publish: file extension, IANA media type, EU file-type code, named graphs or not."""
+
+    extension: str
+    title: str
+    media_type: str
+    file_type: str
+    named_graphs: bool
+
+
+#: The data dumps, in the order they are written and listed.
+FORMATS: dict[str, DumpFormat] = {
+    "ttl": DumpFormat("ttl", "Turtle", "text/turtle", "RDF_TURTLE", False),
+    "nt": DumpFormat("nt", "N-Triples", "application/n-triples", "RDF_N_TRIPLES", False),
+    "jsonld": DumpFormat("jsonld", "JSON-LD", "application/ld+json", "JSON_LD", True),
+    "rdf": DumpFormat("rdf", "RDF/XML", "application/rdf+xml", "RDF_XML", False),
+    "trig": DumpFormat("trig", "TriG", "application/trig", "RDF_TRIG", True),
+    "nq": DumpFormat("nq", "N-Quads", "application/n-quads", "RDF_N_QUADS", True),
+}
+
+
+def _key(term: object) -> str:
+    """The sort key of a term: its N-Triples form (the default graph sorts first, as "")."""
+    return "" if isinstance(term, ox.DefaultGraph) else str(term)
+
+
+@dataclass
+class Prepared:
+    """Statements ready to write: stable blank-node labels, sorted, with the prefixes they use."""
+
+    quads: list[ox.Quad]
+    prefixes: dict[str, str] = field(default_factory=dict)
+    _triples: list[ox.Triple] | None = field(default=None, repr=False)
+
+    @property
+    def named_graphs(self) -> bool:
+        return any(not isinstance(q.graph_name, ox.DefaultGraph) for q in self.quads)
+
+    def triples(self) -> list[ox.Triple]:
+        """The union of all graphs, each statement once, subjects grouped with rdf:type first (for Turtle)."""
+        if self._triples is not None:
+            return self._triples
+        seen: set[tuple[object, object, object]] = set()
+        triples = []
+        for q in self.quads:
+            spo = (q.subject, q.predicate, q.object)
+            if spo not in seen:
+                seen.add(spo)
+                triples.append(ox.Triple(*spo))
+        triples.sort(key=lambda t: (str(t.subject), t.predicate.value != RDF_TYPE, str(t.predicate), str(t.object)))
+        self._triples = triples
+        return triples
+
+    def serialize(self, fmt: str) -> bytes:
+        """The statements in one of FORMATS."""
+        if fmt == "nt":
+            return _sorted_lines(ox.serialize(self.triples(), format=ox.RdfFormat.N_TRIPLES))
+        if fmt == "nq":
+            return _sorted_lines(ox.serialize(self.quads, format=ox.RdfFormat.N_QUADS))
+        if fmt == "ttl":
+            return ox.serialize(self.triples(), format=ox.RdfFormat.TURTLE, prefixes=self.prefixes)
+        if fmt == "trig":
+            return ox.serialize(self.quads, format=ox.RdfFormat.TRIG, prefixes=self.prefixes)
+        if fmt == "rdf":
+            return ox.serialize(self.triples(), format=ox.RdfFormat.RDF_XML, prefixes=self.prefixes)
+        if fmt == "jsonld":
+            return json_ld(self.quads, self.prefixes)
+        raise ValueError(f"unknown dump format {fmt!r} (known: {', '.join(FORMATS)})")
+
+
+def prepare(source: Dataset | Graph, namespaces: Iterable[tuple[str, object]] | None = None) -> Prepared:
+    """Sorted Oxigraph quads of an rdflib Dataset (all graphs) or Graph (default graph only).
+
+    `namespaces` (prefix, IRI) default to the source's bindings; only those the statements use are kept."""
+    if isinstance(source, Dataset):
+        rdflib_quads: Iterable[tuple] = source.quads((None, None, None, None))
+    else:
+        rdflib_quads = ((s, p, o, None) for s, p, o in source.triples((None, None, None)))
+    quads = []
+    for s, p, o, g in rdflib_quads:
+        graph = ox.DefaultGraph() if g is None or g == DATASET_DEFAULT_GRAPH_ID else to_oxigraph(_graph_name(g))
+        quads.append(ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), graph))
+    quads = stable_blank_nodes(quads)
+    quads.sort(key=lambda q: (_key(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
+    bound = namespaces if namespaces is not None else source.namespaces()
+    return Prepared(quads, used_prefixes(bound, quads))
+
+
+def _graph_name(g: object) -> object:
+    """rdflib hands out named graphs as Graph objects in some calls and as identifiers in others."""
+    return getattr(g, "identifier", g)
+
+
+def used_prefixes(namespaces: Iterable[tuple[str, object]], quads: Iterable[ox.Quad]) -> dict[str, str]:
+    """The prefixes whose namespace some IRI of the statements starts with, sorted by prefix.
+
+    A namespace bound to two prefixes keeps the first in sort order, so the choice does not depend on the
+    order in which files were loaded."""
+    terms = (t for q in quads for t in (q.subject, q.predicate, q.object, q.graph_name))
+    iris = sorted(
+        {t.value for t in terms if isinstance(t, ox.NamedNode)}
+        | {q.object.datatype.value for q in quads if isinstance(q.object, ox.Literal)}
+    )
+    chosen: dict[str, str] = {}
+    taken: set[str] = set()
+    for prefix, namespace in sorted((str(p), str(n)) for p, n in namespaces):
+        if not namespace or namespace in taken:
+            continue
+        position = bisect_left(iris, namespace)  # first IRI >= namespace: the only candidate to start with it
+        if position < len(iris) and iris[position].startswith(namespace):
+            chosen[prefix] = namespace
+            taken.add(namespace)
+    return chosen
+
+
+def stable_blank_nodes(quads: list[ox.Quad]) -> list[ox.Quad]:
+    """Relabel blank nodes from a hash of their surroundings, so labels do not depend on parse order.
+
+    Colour refinement: each round, a node's label is the hash of its previous label and of the sorted
+    statements it takes part in (with neighbouring blank nodes by their previous label). Nodes that stay
+    indistinguishable are symmetric in practice; they are then numbered in order of their old labels."""
+    if not any(isinstance(t, ox.BlankNode) for q in quads for t in (q.subject, q.object)):
+        return quads
+    nodes = sorted({t.value for q in quads for t in (q.subject, q.object) if isinstance(t, ox.BlankNode)})
+    label = dict.fromkeys(nodes, "")
+
+    def show(term: object) -> str:
+        return "_:" + label[term.value] if isinstance(term, ox.BlankNode) else str(term)
+
+    for _ in range(_BNODE_ROUNDS):
+        signatures: dict[str, list[str]] = defaultdict(list)
+        for q in quads:
+            graph = _key(q.graph_name)
+            if isinstance(q.subject, ox.BlankNode):
+                signatures[q.subject.value].append(f"out {q.predicate} {show(q.object)} {graph}")
+            if isinstance(q.object, ox.BlankNode):
+                signatures[q.object.value].append(f"in {q.predicate} {show(q.subject)} {graph}")
+        refined = {
+            n: hashlib.sha256("\n".join([label[n], *sorted(signatures[n])]).encode()).hexdigest() for n in nodes
+        }
+        classes_before, classes_after = len(set(label.values())), len(set(refined.values()))
+        label = refined
+        if classes_after == classes_before:
+            break
+    final: dict[str, ox.BlankNode] = {}
+    used: dict[str, int] = defaultdict(int)
+    for n in sorted(nodes, key=lambda n: label[n]):
+        digest = label[n][:16]
+        final[n] = ox.BlankNode(f"b{digest}" + (f"x{used[digest]}" if used[digest] else ""))
+        used[digest] += 1
+
+    def relabel(term):
+        return final[term.value] if isinstance(term, ox.BlankNode) else term
+
+    return [ox.Quad(relabel(q.subject), q.predicate, relabel(q.object), q.graph_name) for q in quads]
+
+
+def _sorted_lines(data: bytes) -> bytes:
+    """N-Triples/N-Quads lines in byte order (one statement per line; newlines in literals are escaped)."""
+    lines = data.splitlines()
+    lines.sort()
+    return b"".join(line + b"\n" for line in lines)
+
+
+def json_ld_context(prefixes: Mapping[str, str]) -> dict[str, str]:
+    """A compact JSON-LD context: the prefixes that JSON-LD 1.1 accepts as such."""
+    return {
+        prefix: namespace
+        for prefix, namespace in sorted(prefixes.items())
+        if prefix and prefix != "_" and namespace.endswith(_GEN_DELIMS)
+    }
+
+
+class _Compactor:
+    """Compact IRIs (prefix:local) with the longest matching namespace of a JSON-LD context."""
+
+    def __init__(self, context: Mapping[str, str]):
+        self.by_length = sorted(((ns, p) for p, ns in context.items()), key=lambda item: (-len(item[0]), item[1]))
+        self.cache: dict[str, str] = {}
+
+    def iri(self, value: str) -> str:
+        cached = self.cache.get(value)
+        if cached is None:
+            cached = value
+            for namespace, prefix in self.by_length:
+                if value.startswith(namespace) and not value[len(namespace):].startswith("//"):
+                    cached = f"{prefix}:{value[len(namespace):]}"
+                    break
+            self.cache[value] = cached
+        return cached
+
+    def node(self, term: object) -> str:
+        return f"_:{term.value}" if isinstance(term, ox.BlankNode) else self.iri(term.value)
+
+    def value(self, term: object) -> object:
+        if not isinstance(term, ox.Literal):
+            return {"@id": self.node(term)}
+        if term.language:
+            return {"@value": term.value, "@language": term.language}
+        if term.datatype.value == XSD_STRING:
+            return term.value
+        return {"@value": term.value, "@type": self.iri(term.datatype.value)}
+
+
+def json_ld(quads: list[ox.Quad], prefixes: Mapping[str, str]) -> bytes:
+    """Compact JSON-LD 1.1 of sorted quads: one node object per subject, named graphs as `@graph` nodes."""
+    context = json_ld_context(prefixes)
+    compact = _Compactor(context)
+    graphs: dict[str, list[ox.Quad]] = defaultdict(list)
+    names: dict[str, object] = {}
+    for q in quads:
+        key = _key(q.graph_name)
+        graphs[key].append(q)
+        names[key] = q.graph_name
+    top = _node_objects(graphs.pop("", []), compact)
+    by_id = {node["@id"]: node for node in top}
+    for key in sorted(graphs):
+        name = compact.node(names[key])
+        holder = by_id.get(name)
+        if holder is None:
+            holder = by_id[name] = {"@id": name}
+            top.append(holder)
+        holder["@graph"] = _node_objects(graphs[key], compact)
+    top.sort(key=lambda node: node["@id"])
+    document = {"@context": context, "@graph": top}
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def _node_objects(quads: list[ox.Quad], compact: _Compactor) -> list[dict[str, object]]:
+    """Node objects of one graph's statements (which come sorted by subject, predicate, object)."""
+    nodes: list[dict[str, object]] = []
+    current: dict[str, list[object]] | None = None
+    subject = None
+    for q in quads:
+        if q.subject != subject:
+            subject = q.subject
+            current = {}
+            nodes.append({"@id": compact.node(subject), "_": current})
+        if q.predicate.value == RDF_TYPE and not isinstance(q.object, ox.Literal):
+            current.setdefault("@type", []).append(compact.node(q.object))
+        else:
+            current.setdefault(compact.iri(q.predicate.value), []).append(compact.value(q.object))
+    for node in nodes:
+        properties = node.pop("_")
+        for key in sorted(properties, key=lambda k: (k != "@type", k)):
+            values = properties[key]
+            node[key] = values[0] if len(values) == 1 else values
+    return nodes
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    """gzip with no file name and mtime 0 in the header, so the same input gives the same bytes."""
+    return gzip.compress(data, compresslevel=9, mtime=0)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,457 @@
+"""`vetgraph build`: validate, then write a verified release (dumps, ontology docs, DCAT-AP, VoID, checksums).
+
+The release is written into a temporary folder beside the target and swapped in by a rename at the very
+end, so an interrupted or failed build leaves the previous release as it was and no half-written file.
+Nothing is written at all when the data has SHACL violations. Dates come from `release.toml`, so the same
+input gives byte-identical output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from vetgraph.config import BASE_IRI, PROJECT_ROOT, Paths
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
+DEFAULT_OUT = PROJECT_ROOT / "dist"
+DEFAULT_RELEASE = PROJECT_ROOT / "release.toml"
+CHECKSUMS = "SHA256SUMS"
+#: How many findings of a refused build are printed (the rest: run `vetgraph validate`).
+SHOWN_FINDINGS = 10
+
+
+class BuildError(Exception):
+    """The build cannot run or cannot finish (bad input, unwritable target); nothing was published."""
+
+
+class Refused(Exception):
+    """The data has SHACL violations; nothing was written."""
+
+    def __init__(self, violations: int, report: str):
+        self.violations = violations
+        self.report = report  # the first violations, as `vetgraph validate` prints them
+        super().__init__(f"{violations} SHACL violation(s): nothing was written")
+
+
+class Progress:
+    """One line per step on stderr, when it is a terminal and not --quiet."""
+
+    def __init__(self, total: int, enabled: bool, stream: TextIO | None = None):
+        self.total, self.enabled, self.done = total, enabled, 0
+        self.stream = stream or sys.stderr
+
+    def step(self, text: str) -> None:
+        self.done += 1
+        if self.enabled:
+            print(f"[{self.done:>2}/{self.total}] {text}", file=self.stream, flush=True)
+
+
+@dataclass
+class BuildOptions:
+    out: Path = DEFAULT_OUT
+    base_url: str = BASE_IRI
+    release_file: Path = DEFAULT_RELEASE
+    paths: Paths = field(default_factory=Paths)
+    with_labels: bool = False
+    #: dump of the release CHANGES.md compares with; default: the vetgraph.nq of the release being replaced
+    changes_since: Path | None = None
+    progress: bool = False
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    files: list[str]
+    total_bytes: int
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write one file of the release (a seam for the tests that interrupt a build)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+class _Folder:
+    """The temporary release folder: writes files and remembers what it wrote."""
+
+    def __init__(self, root: Path):
+        from vetgraph.catalog import PublishedFile
+
+        self.root = root
+        self.files: dict[str, PublishedFile] = {}
+        self._published = PublishedFile
+
+    def write(self, name: str, data: bytes):
+        from vetgraph.dumps import sha256_hex
+
+        write_file(self.root / name, data)
+        self.files[name] = self._published(name, len(data), sha256_hex(data))
+        return self.files[name]
+
+
+def build(options: BuildOptions) -> BuildResult:
+    """Validate and write the release; raise Refused (violations) or BuildError (cannot build)."""
+    from vetgraph.catalog import Release, ReleaseError
+    from vetgraph.loading import LoadError, load_project
+
+    steps = _steps(options)
+    progress = Progress(len(steps) + 3, options.progress)
+    base_url = options.base_url if options.base_url.endswith("/") else options.base_url + "/"
+    target = options.out.resolve()
+    _check_target(target)
+    try:
+        release = Release.load(options.release_file)
+    except ReleaseError as error:
+        raise BuildError(str(error)) from None
+    progress.step("loading ontology, shapes and data")
+    try:
+        loaded = load_project(options.paths)
+    except LoadError as error:
+        raise BuildError(str(error)) from None
+    progress.step("validating against the SHACL shapes")
+    _validate(loaded)
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        context = _Context(options, release, base_url, loaded, _Folder(temporary), target)
+        for text, run in steps:
+            progress.step(text)
+            run(context)
+        progress.step(f"replacing {target}")
+        temporary.chmod(0o777 & ~_umask())
+        _swap_in(temporary, target)
+    except OSError as error:
+        raise BuildError(f"cannot write the release: {error}") from None
+    finally:
+        if temporary.exists():
+            shutil.rmtree(temporary, ignore_errors=True)
+    files = sorted(context.folder.files)
+    return BuildResult(target, files, sum(f.size for f in context.folder.files.values()))
+
+
+def _validate(loaded) -> None:
+    from vetgraph.validation import ValidationOutcome, format_text, validate
+
+    outcome = validate(loaded)
+    if outcome.violations:
+        shown = [f for f in outcome.results if f.severity == "Violation"][:SHOWN_FINDINGS]
+        text = format_text(ValidationOutcome(shown, outcome.report_graph), loaded.dataset.namespace_manager)
+        raise Refused(outcome.violations, text.rsplit("\n", 1)[0])  # without format_text's count of `shown`
+
+
+@dataclass
+class _Context:
+    options: BuildOptions
+    release: object
+    base_url: str
+    loaded: object
+    folder: _Folder
+    target: Path
+    prepared: object = None
+    dumps: list = field(default_factory=list)
+    extra: list = field(default_factory=list)
+
+
+def _steps(options: BuildOptions) -> list[tuple[str, Callable[[_Context], None]]]:
+    from vetgraph.dumps import FORMATS
+
+    steps: list[tuple[str, Callable[[_Context], None]]] = [("preparing statements", _prepare)]
+    steps += [(f"writing vetgraph.{ext} and vetgraph.{ext}.gz", _dump_writer(ext)) for ext in FORMATS]
+    steps += [
+        ("writing context.jsonld", _write_context),
+        ("writing ontology/ (Turtle, JSON-LD, RDF/XML, shapes, pyLODE documentation)", _write_ontology),
+        ("writing void.ttl", _write_void),
+        ("writing catalog.ttl (DCAT-AP 3)", _write_catalog),
+        ("writing CHANGES.md", _write_changes),
+        ("writing README.txt and index.html", _write_readme),
+        (f"writing {CHECKSUMS}", _write_checksums),
+    ]
+    return steps
+
+
+def _prepare(ctx: _Context) -> None:
+    from vetgraph.dumps import prepare
+
+    dataset = ctx.loaded.dataset
+    if ctx.options.with_labels:
+        for triple in _label_triples(dataset, ctx.options.paths.vocab_dir):
+            dataset.default_graph.add(triple)
+    ctx.prepared = prepare(dataset)
+
+
+def _label_triples(dataset, vocab_dir: Path):
+    """English labels of the EU concepts the data links to (issue 5), from the vocabulary snapshots."""
+    from vetgraph.links import VocabularyError, label_triples
+
+    try:
+        return label_triples(dataset, vocab_dir=vocab_dir)
+    except VocabularyError as error:
+        raise BuildError(f"--with-labels: {error}") from None
+
+
+def _dump_writer(extension: str) -> Callable[[_Context], None]:
+    def write(ctx: _Context) -> None:
+        from vetgraph.catalog import Dump
+        from vetgraph.dumps import FORMATS, gzip_bytes
+
+        fmt = FORMATS[extension]
+        data = ctx.prepared.serialize(extension)
+        ctx.dumps.append(Dump(ctx.folder.write(f"vetgraph.{extension}", data), fmt))
+        ctx.dumps.append(Dump(ctx.folder.write(f"vetgraph.{extension}.gz", gzip_bytes(data)), fmt, compressed=True))
+
+    return write
+
+
+def _write_context(ctx: _Context) -> None:
+    import json
+
+    from vetgraph.dumps import json_ld_context
+
+    document = {"@context": json_ld_context(ctx.prepared.prefixes)}
+    data = (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    ctx.extra.append((ctx.folder.write("context.jsonld", data), "the JSON-LD @context of vetgraph.jsonld"))
+
+
+def _write_ontology(ctx: _Context) -> None:
+    from vetgraph.dumps import prepare
+
+    paths = ctx.options.paths
+    ontology = prepare(ctx.loaded.ontology)
+    files = [
+        ("ontology/vet.ttl", paths.ontology_file.read_bytes(), "the vetgraph ontology (OWL) in Turtle"),
+        ("ontology/vet.jsonld", ontology.serialize("jsonld"), "the ontology in JSON-LD"),
+        ("ontology/vet.rdf", ontology.serialize("rdf"), "the ontology in RDF/XML"),
+        ("ontology/index.html", _ontology_html(ctx.loaded.ontology), "documentation of the ontology (pyLODE)"),
+        ("ontology/shapes.ttl", paths.shapes_file.read_bytes(), "the SHACL shapes every release is checked against"),
+    ]
+    for name, data, text in files:
+        ctx.extra.append((ctx.folder.write(name, data), text))
+
+
+def _ontology_html(ontology) -> bytes:
+    """HTML documentation of the ontology, generated by pyLODE."""
+    from rdflib import Graph
+
+    OntPub, PylodeError = _import_pylode()
+    copy = Graph(bind_namespaces="none")  # pyLODE adds inferred triples to the graph it is given
+    for prefix, namespace in ontology.namespaces():
+        copy.bind(prefix, namespace)
+    for triple in ontology:
+        copy.add(triple)
+    try:
+        html = OntPub(copy, sort_subjects=True).make_html()
+    except PylodeError as error:
+        raise BuildError(f"pyLODE cannot document the ontology: {error}") from None
+    return html.encode("utf-8")
+
+
+def _import_pylode():
+    """Import pyLODE without its side effects on this process.
+
+    pyLODE 3.4.1 reads its version from a pyproject.toml that its wheel does not ship (RDFLib/pyLODE#260,
+    fixed upstream after the release): give it the installed version instead. Importing it also runs
+    logging.basicConfig(level=DEBUG) (pylode/profiles/supermodel/loader.py): restore the root logger after."""
+    import logging
+    import types
+    from importlib.metadata import version
+
+    if "pylode.version" not in sys.modules:
+        shim = types.ModuleType("pylode.version")
+        shim.__version__ = version("pylode")  # type: ignore[attr-defined]
+        sys.modules["pylode.version"] = shim
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        from pylode import OntPub
+        from pylode.utils import PylodeError
+    finally:
+        for handler in list(root.handlers):
+            if handler not in handlers:
+                root.removeHandler(handler)
+        root.setLevel(level)
+    return OntPub, PylodeError
+
+
+def _write_void(ctx: _Context) -> None:
+    from vetgraph.catalog import NAMESPACES, void_graph
+    from vetgraph.dumps import prepare
+
+    subjects = {q.subject.value for q in ctx.prepared.quads if hasattr(q.subject, "value")}
+    wanted = [ctx.release.about, *ctx.release.examples]
+    examples = [iri for iri in wanted if iri in subjects]
+    graph = void_graph(ctx.release, ctx.base_url, ctx.prepared, [d.file.name for d in ctx.dumps], examples)
+    data = prepare(graph, NAMESPACES.items()).serialize("ttl")
+    ctx.extra.append((ctx.folder.write("void.ttl", data), "VoID description: statistics, partitions, access points"))
+
+
+def _write_catalog(ctx: _Context) -> None:
+    from vetgraph.catalog import NAMESPACES, catalog_graph
+    from vetgraph.dumps import prepare
+
+    graph = catalog_graph(ctx.release, ctx.base_url, ctx.dumps, cites=_report_doi_iri(ctx))
+    data = prepare(graph, NAMESPACES.items()).serialize("ttl")
+    ctx.extra.append((ctx.folder.write("catalog.ttl", data), "DCAT-AP 3 description of the dataset and its files"))
+
+
+def _report_doi_iri(ctx: _Context) -> str | None:
+    """The DOI IRI of the report the dataset describes (schema:sameAs https://doi.org/...), if confirmed."""
+    from rdflib import URIRef
+
+    same_as = URIRef("https://schema.org/sameAs")
+    graph = ctx.loaded.dataset.default_graph
+    dois = sorted(str(o) for o in graph.objects(URIRef(ctx.release.about), same_as) if str(o).startswith("https://doi.org/"))
+    return dois[0] if dois else None
+
+
+def _write_changes(ctx: _Context) -> None:
+    """CHANGES.md: the statements added and removed since the previous release (vetgraph.diff, issue 9).
+
+    The previous release is read before it is replaced. Rebuilding a release with the same version from the
+    same data keeps its CHANGES.md, so that an in-place rebuild stays byte-identical."""
+    from vetgraph.diff import changes_markdown, load_dump
+    from vetgraph.loading import LoadError
+
+    new_name = f"vetgraph {ctx.release.version}"
+    previous = ctx.options.changes_since or ctx.target / "vetgraph.nq"
+    if not previous.is_file():
+        text = f"# Changes in {new_name}\n\nFirst release: there is no previous release to compare with.\n"
+    else:
+        old_version = _release_version(previous.parent / "catalog.ttl")
+        same_data = previous.read_bytes() == (ctx.folder.root / "vetgraph.nq").read_bytes()
+        kept = previous.parent / "CHANGES.md"
+        if old_version == ctx.release.version and same_data and kept.is_file():
+            text = kept.read_text(encoding="utf-8")
+        else:
+            try:
+                old = load_dump(previous)
+            except LoadError as error:
+                raise BuildError(f"cannot read the previous release for CHANGES.md: {error}") from None
+            if old_version == ctx.release.version:
+                old_name = f"the previous build of vetgraph {old_version}"
+            else:
+                old_name = f"vetgraph {old_version}" if old_version else f"{previous.name} of the previous release"
+            text = changes_markdown(old, ctx.loaded.dataset, old_name=old_name, new_name=new_name)
+    ctx.extra.append((ctx.folder.write("CHANGES.md", text.encode("utf-8")), "what changed since the previous release"))
+
+
+def _release_version(catalog: Path) -> str | None:
+    """dcat:version of a previous release, from its catalog.ttl."""
+    from rdflib import Graph
+
+    from vetgraph.catalog import DCAT_VERSION
+
+    if not catalog.is_file():
+        return None
+    try:
+        versions = sorted(str(v) for v in Graph().parse(catalog, format="turtle").objects(None, DCAT_VERSION))
+    except Exception:  # noqa: BLE001 - an unreadable old catalogue only costs the version in a heading
+        return None
+    return versions[0] if versions else None
+
+
+def _write_readme(ctx: _Context) -> None:
+    from vetgraph.release_docs import Contents, citation, index_html, readme_text
+
+    cite = citation(ctx.loaded.dataset, ctx.release.about)
+    extra = [(file.name, text) for file, text in ctx.extra]
+    extra += [("README.txt", "this file, as plain text"), ("index.html", "this file, as a web page"),
+              (CHECKSUMS, f"SHA-256 checksums of every file (sha256sum -c {CHECKSUMS})")]
+    contents = Contents(ctx.dumps, extra)
+    ctx.folder.write("README.txt", readme_text(ctx.release, ctx.base_url, contents, cite).encode("utf-8"))
+    ctx.folder.write("index.html", index_html(ctx.release, ctx.base_url, contents, cite).encode("utf-8"))
+
+
+def _write_checksums(ctx: _Context) -> None:
+    lines = [f"{f.sha256}  {name}\n" for name, f in sorted(ctx.folder.files.items())]
+    ctx.folder.write(CHECKSUMS, "".join(lines).encode("ascii"))
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _check_target(target: Path) -> None:
+    """Refuse to replace anything but a previous release (or an empty folder): --out must never eat a home."""
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise BuildError(f"{target} exists and is not a folder")
+    if target.is_dir() and any(target.iterdir()) and not (target / CHECKSUMS).is_file():
+        raise BuildError(f"{target} is not empty and holds no {CHECKSUMS}: not a vetgraph release, not replacing it")
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where that is not available."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
+
+
+def _swap_in(new: Path, target: Path) -> None:
+    """Put the new release in place; afterwards `new` holds the previous release (or nothing) to delete."""
+    if not target.exists():
+        os.rename(new, target)
+        return
+    if not _exchange(new, target):
+        # Two renames: the previous release is only ever renamed, never deleted, before the new one is in place.
+        previous = new.with_name(new.name + "-previous")
+        os.rename(target, previous)
+        os.rename(new, target)
+        os.rename(previous, new)
+    shutil.rmtree(new)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
+                        help=f"release folder to (re)place (default: {DEFAULT_OUT})")
+    parser.add_argument("--base-url", default=BASE_IRI, metavar="URL",
+                        help=f"public base URL of downloads and SPARQL endpoint (default: {BASE_IRI})")
+    parser.add_argument("--release", type=Path, default=DEFAULT_RELEASE, metavar="FILE",
+                        help=f"release settings: version, dates, dataset description (default: {DEFAULT_RELEASE})")
+    parser.add_argument("--with-labels", action="store_true",
+                        help="add the English labels of the linked EU vocabulary concepts to the dumps")
+    parser.add_argument("--changes-since", type=Path, default=None, metavar="DUMP",
+                        help="dump of the release CHANGES.md compares with (default: vetgraph.nq of the "
+                             "release being replaced)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress lines and no summary")
+
+
+def run(args: argparse.Namespace) -> int:
+    options = BuildOptions(
+        out=args.out, base_url=args.base_url, release_file=args.release, with_labels=args.with_labels,
+        changes_since=args.changes_since, progress=sys.stderr.isatty() and not args.quiet,
+    )
+    try:
+        result = build(options)
+    except Refused as refused:
+        print(refused.report, file=sys.stderr)
+        if refused.violations > SHOWN_FINDINGS:
+            print(f"... and {refused.violations - SHOWN_FINDINGS} more: run 'vetgraph validate'", file=sys.stderr)
+        print(f"vetgraph build: {refused}", file=sys.stderr)
+        return EXIT_VIOLATIONS
+    except BuildError as error:
+        print(f"vetgraph build: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    if not args.quiet:
+        print(f"wrote {len(result.files)} files ({result.total_bytes / 1024:.0f} KiB) to {result.out}")
+    return EXIT_OK
