@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from vetgraph.config import BASE_IRI, PROJECT_ROOT, VET_NS, Paths
+from vetgraph.config import BASE_IRI, CANONICAL_BASE, PROJECT_ROOT, VET_NS, Paths
 
 if TYPE_CHECKING:  # rdflib is imported lazily: `vetgraph links --help` needs no RDF library
     from rdflib import Graph, URIRef
@@ -226,7 +226,8 @@ def is_external(term: Identifier) -> bool:
     if not isinstance(term, URIRef):
         return False
     iri = str(term)
-    return not iri.startswith(BASE_IRI) and not iri.startswith(TERM_NAMESPACES)
+    # the data may be moved to another base; the ontology stays at the canonical one
+    return not iri.startswith((BASE_IRI, CANONICAL_BASE)) and not iri.startswith(TERM_NAMESPACES)
 
 
 def _quads(source: Any) -> Iterator[tuple[Identifier, Identifier, Identifier]]:
