@@ -205,7 +205,24 @@ def load_project(paths: Paths | None = None, data_files: Iterable[Path] | None =
     dataset, subject_files = load_data(files)
     if data_files is None:
         for hook in EXTRA_SOURCES:
-            for path, part in hook(paths.data_dir):
+            parts = list(hook(paths.data_dir))
+            if hook is curated_spreadsheets:  # a curated insight title replaces the data's "not recorded"
+                from vetgraph.curation import superseded
+
+                for quad in superseded(dataset, parts):
+                    dataset.remove(quad)
+            for path, part in parts:
                 _merge(part, dataset, path, subject_files)
                 files.append(path)
     return Loaded(dataset=dataset, ontology=ontology, shapes=shapes, subject_files=subject_files, files=files)
+
+
+def curated_spreadsheets(data_dir: Path) -> Iterable[tuple[Path, Dataset]]:
+    """The curation spreadsheets (data/curation/*.csv) through their CSVW mapping; raises
+    vetgraph.curation.CurationError naming file, row and column when a row has a problem."""
+    from vetgraph.curation import load_curated
+
+    return load_curated(data_dir)
+
+
+EXTRA_SOURCES.append(curated_spreadsheets)
