@@ -8,14 +8,7 @@ from pathlib import Path
 import pytest
 
 from vetgraph.cli import main
-from vetgraph.links import (
-    ERROR,
-    WARNING,
-    VocabularyError,
-    check_links,
-    label_triples,
-    load_snapshot,
-)
+from vetgraph.links import ERROR, WARNING, VocabularyError, check_links, label_triples, load_snapshot
 from vetgraph.loading import load_project
 
 LINKS = Path(__file__).resolve().parent / "data" / "links"
