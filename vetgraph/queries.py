@@ -195,7 +195,7 @@ def parse_query_file(path: Path, require_metadata: bool = True) -> StoredQuery:
                                    "'#+ summary: ...' and, for parameters, '#+ params: ...'", 1)
     metadata = _parse_metadata(path, header) if header else {}
     # no trailing newline: Oxigraph reports an error at the end of input on the line after it
-    text = "\n".join(source.splitlines()[first_line - 1:]).rstrip()
+    text = _rebase("\n".join(source.splitlines()[first_line - 1:]).rstrip())
     params = _parse_params(path, metadata.get("params"), _key_line(header, "params"))
     kind = query_kind(text)
     if kind is None:
@@ -214,6 +214,18 @@ def parse_query_file(path: Path, require_metadata: bool = True) -> StoredQuery:
     )
     _check_sparql(query)
     return query
+
+
+def _rebase(text: str) -> str:
+    """Queries are written with the canonical IRIs of the data (`<https://w3id.org/vetgraph/graph/unconfirmed>`);
+    where a deployment moves the data's IRI base (VETGRAPH_BASE_IRI), they follow it, as the loader does."""
+    from vetgraph.config import BASE_IRI, CANONICAL_BASE
+
+    if BASE_IRI == CANONICAL_BASE:
+        return text
+    for part in ("id/", "graph/"):
+        text = text.replace(f"<{CANONICAL_BASE}{part}", f"<{BASE_IRI}{part}")
+    return text
 
 
 def _header_lines(source: str) -> tuple[list[tuple[int, str]], int]:
