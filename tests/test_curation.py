@@ -338,3 +338,15 @@ def test_readme_documents_every_column_and_its_example_is_never_parsed():
     for path in folder.glob("*"):
         if path.name != "README.md":
             assert example_slug not in path.read_text(encoding="utf-8"), path
+
+
+def test_build_publishes_nothing_when_a_row_has_a_problem(tmp_path, vocab_dir, monkeypatch, capsys):
+    from vetgraph.cli import main
+
+    monkeypatch.setenv("VETGRAPH_DATA", str(data_dir_with(tmp_path, "wrong-country")))
+    monkeypatch.setenv("VETGRAPH_VOCAB", str(vocab_dir))
+    out = tmp_path / "release"
+    assert main(["build", "--out", str(out), "--quiet"]) != 0
+    err = capsys.readouterr().err
+    assert ERROR_CASES["wrong-country"][0] in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]  # no release, no temporary folder

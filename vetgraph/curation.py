@@ -32,6 +32,7 @@ from rdflib import RDFS, SKOS, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, XSD
 
 from vetgraph.config import ID_BASE, PROJECT_ROOT, UNCONFIRMED_GRAPH, VET_NS, Paths
+from vetgraph.loading import LoadError, load_data, load_graph, new_dataset, rdf_files
 
 CURATION_FOLDER = "curation"
 METADATA_FILE = "curation-metadata.json"
@@ -87,12 +88,14 @@ class CurationIssue:
         return f"{text} ({self.suggestion})" if self.suggestion else text
 
 
-class CurationError(Exception):
-    """The curation files have problems; nothing of them may be published."""
+class CurationError(LoadError):
+    """The curation files have problems; nothing of them may be published. A LoadError, so that every
+    command that reports unloadable input (build, serve, stats, ...) prints these lines, not a traceback."""
 
-    def __init__(self, issues: Iterable[CurationIssue]):
+    def __init__(self, issues: Iterable[CurationIssue], folder: Path | str = CURATION_FOLDER):
         self.issues = list(issues)
-        super().__init__(str(self))
+        first = self.issues[0] if self.issues else None
+        super().__init__(Path(folder) / first.file if first else folder, str(self), first.row if first else None)
 
     def __str__(self) -> str:
         return "\n".join(str(issue) for issue in self.issues)
@@ -170,8 +173,6 @@ def collect_codes(data: Graph, vocab_dir: Path | None) -> Codes:
                 if isinstance(target, URIRef) and target.startswith(CORPORATE_BODY_NS):
                     codes.agent_by_code.setdefault(target[len(CORPORATE_BODY_NS):], slug)
     if vocab_dir is not None and (vocab_dir / "country.ttl").is_file():
-        from vetgraph.loading import load_graph
-
         codes.snapshot = vocab_dir
         for name, table in (("country.ttl", codes.countries), ("corporate-body.ttl", codes.corporate_bodies)):
             path = vocab_dir / name
@@ -335,7 +336,7 @@ def _load_metadata(path: Path) -> Any:
         warnings.simplefilter("always")
         group = TableGroup.from_file(path)
     if caught:  # a broken mapping is the maintainer's problem, but say where it is
-        raise CurationError([CurationIssue(path.name, None, None, str(w.message)) for w in caught])
+        raise CurationError([CurationIssue(path.name, None, None, str(w.message)) for w in caught], path.parent)
     return group
 
 
@@ -566,8 +567,6 @@ def curation_dir(data_dir: Path) -> Path:
 
 def _data_graph(data_dir: Path) -> Graph:
     """The RDF data of the folder (for codes and agents it already describes)."""
-    from vetgraph.loading import load_data, rdf_files
-
     dataset, _ = load_data(rdf_files(data_dir))
     graph = Graph()
     for s, p, o, _ in dataset.quads((None, None, None, None)):
@@ -598,8 +597,6 @@ def read_curated(
     data_dir: Path, vocab_dir: Path | None = None, data: Graph | None = None
 ) -> tuple[list[tuple[Path, Dataset]], Provenance, list[CurationIssue]]:
     """Check and convert the curation tables of `data_dir/curation/`: (datasets, provenance, issues)."""
-    from vetgraph.loading import new_dataset
-
     folder = curation_dir(data_dir)
     if not folder.is_dir() or not any(folder.glob("*.csv")):
         return [], Provenance(), []
@@ -659,7 +656,7 @@ def load_curated(data_dir: Path, vocab_dir: Path | None = None) -> list[tuple[Pa
     results, provenance, issues = read_curated(Path(data_dir), vocab_dir)
     _provenance = provenance
     if issues:
-        raise CurationError(issues)
+        raise CurationError(issues, curation_dir(data_dir))
     return results
 
 

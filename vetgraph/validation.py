@@ -209,12 +209,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         loaded = load_project(Paths(), data_files=args.data)
+    except _curation_error_types() as error:  # curated spreadsheet rows a curator can fix (a LoadError too)
+        print(str(error), file=sys.stderr)
+        return 1
     except LoadError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except _curation_error_types() as error:  # curated spreadsheet rows a curator can fix
-        print(str(error), file=sys.stderr)
-        return 1
     outcome = validate(loaded, jobs=args.jobs)
     if args.format == "turtle":
         sys.stdout.write(outcome.report_graph.serialize(format="turtle"))
