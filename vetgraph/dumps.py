@@ -94,9 +94,9 @@ class Prepared:
         if fmt == "nq":
             return _sorted_lines(ox.serialize(self.quads, format=ox.RdfFormat.N_QUADS))
         if fmt == "ttl":
-            return ox.serialize(self.triples(), format=ox.RdfFormat.TURTLE, prefixes=self.prefixes)
+            return _sorted_prefixes(ox.serialize(self.triples(), format=ox.RdfFormat.TURTLE, prefixes=self.prefixes))
         if fmt == "trig":
-            return ox.serialize(self.quads, format=ox.RdfFormat.TRIG, prefixes=self.prefixes)
+            return _sorted_prefixes(ox.serialize(self.quads, format=ox.RdfFormat.TRIG, prefixes=self.prefixes))
         if fmt == "rdf":
             return ox.serialize(self.triples(), format=ox.RdfFormat.RDF_XML, prefixes=self.prefixes)
         if fmt == "jsonld":
@@ -189,6 +189,13 @@ def stable_blank_nodes(quads: list[ox.Quad]) -> list[ox.Quad]:
         return final[term.value] if isinstance(term, ox.BlankNode) else term
 
     return [ox.Quad(relabel(q.subject), q.predicate, relabel(q.object), q.graph_name) for q in quads]
+
+
+def _sorted_prefixes(data: bytes) -> bytes:
+    """The @prefix lines Oxigraph writes first, in alphabetical order (its own order is by namespace length)."""
+    lines = data.split(b"\n")
+    count = next((i for i, line in enumerate(lines) if not line.startswith(b"@prefix ")), len(lines))
+    return b"\n".join(sorted(lines[:count]) + lines[count:])
 
 
 def _sorted_lines(data: bytes) -> bytes:

@@ -329,7 +329,7 @@ def _write_changes(ctx: _Context) -> None:
         old_version = _release_version(previous.parent / "catalog.ttl")
         same_data = previous.read_bytes() == (ctx.folder.root / "vetgraph.nq").read_bytes()
         kept = previous.parent / "CHANGES.md"
-        if old_version == ctx.release.version and same_data and kept.is_file():
+        if ctx.options.changes_since is None and old_version == ctx.release.version and same_data and kept.is_file():
             text = kept.read_text(encoding="utf-8")
         else:
             try:

@@ -1,0 +1,141 @@
+"""vetgraph.dumps: deterministic serializations that parse back to the same graph."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+
+from vetgraph import dumps
+from vetgraph.loading import load_data
+from vetgraph.terms import to_rdflib
+
+FIXTURE = Path(__file__).parent / "data" / "build" / "data" / "fixture.trig"
+RDFLIB_FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "rdf": "xml", "trig": "trig", "nq": "nquads"}
+
+
+def _fixture() -> Dataset:
+    return load_data([FIXTURE])[0]
+
+
+def graphs_of(dataset: Dataset) -> dict[str | None, Graph]:
+    """Each graph of a dataset (None: the default graph), skipping empty ones."""
+    out: dict[str | None, Graph] = {}
+    for s, p, o, g in dataset.quads((None, None, None, None)):
+        identifier = getattr(g, "identifier", g)
+        name = None if identifier is None or identifier == DATASET_DEFAULT_GRAPH_ID else str(identifier)
+        out.setdefault(name, Graph()).add((s, p, o))
+    return out
+
+
+def union_of(dataset: Dataset) -> Graph:
+    union = Graph()
+    for s, p, o, _ in dataset.quads((None, None, None, None)):
+        union.add((s, p, o))
+    return union
+
+
+def oxigraph_dataset(path: Path) -> Dataset:
+    """A file parsed by pyoxigraph, as an rdflib Dataset."""
+    dataset = Dataset()
+    for quad in ox.parse(path=str(path)):
+        graph = quad.graph_name
+        target = dataset.default_graph if isinstance(graph, ox.DefaultGraph) else dataset.graph(URIRef(graph.value))
+        target.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
+    return dataset
+
+
+def rdflib_dataset(path: Path, fmt: str) -> Dataset:
+    dataset = Dataset()
+    dataset.parse(path, format=RDFLIB_FORMATS[fmt])
+    return dataset
+
+
+def assert_same_data(parsed: Dataset, source: Dataset, named_graphs: bool) -> None:
+    """Triple formats: the union of the source; quad formats: each graph of the source."""
+    if not named_graphs:
+        assert isomorphic(union_of(parsed), union_of(source))
+        return
+    got, want = graphs_of(parsed), graphs_of(source)
+    assert sorted(got, key=str) == sorted(want, key=str)
+    for name in want:
+        assert isomorphic(got[name], want[name]), name
+
+
+@pytest.mark.parametrize("fmt", list(dumps.FORMATS))
+def test_each_format_parses_back_with_rdflib_and_oxigraph(fmt: str, tmp_path: Path) -> None:
+    source = _fixture()
+    path = tmp_path / f"dump.{fmt}"
+    path.write_bytes(dumps.prepare(source).serialize(fmt))
+    named = dumps.FORMATS[fmt].named_graphs
+    assert_same_data(rdflib_dataset(path, fmt), source, named)
+    assert_same_data(oxigraph_dataset(path), source, named)
+
+
+@pytest.mark.parametrize("fmt", list(dumps.FORMATS))
+def test_blank_node_labels_do_not_depend_on_parse_order(fmt: str) -> None:
+    # Each load gives the blank nodes new random labels; the output must not change.
+    first, second = dumps.prepare(_fixture()), dumps.prepare(_fixture())
+    assert first.serialize(fmt) == second.serialize(fmt)
+
+
+def test_symmetric_blank_nodes_keep_distinct_labels() -> None:
+    graph = Graph()
+    subject, p = URIRef("https://example.org/s"), URIRef("https://example.org/p")
+    for _ in range(3):  # three indistinguishable blank nodes
+        node = BNode()
+        graph.add((subject, p, node))
+        graph.add((node, p, Literal("same")))
+    prepared = dumps.prepare(graph)
+    labels = {q.object.value for q in prepared.quads if isinstance(q.object, ox.BlankNode)}
+    assert len(labels) == 3
+    assert prepared.serialize("nt") == dumps.prepare(graph).serialize("nt")
+
+
+def test_ntriples_and_nquads_lines_are_sorted() -> None:
+    prepared = dumps.prepare(_fixture())
+    for fmt in ("nt", "nq"):
+        lines = prepared.serialize(fmt).splitlines()
+        assert lines == sorted(lines) and len(lines) == len(set(lines))
+
+
+def test_turtle_uses_prefixes_and_groups_subjects() -> None:
+    text = dumps.prepare(_fixture()).serialize("ttl").decode()
+    header = [line for line in text.splitlines() if line.startswith("@prefix")]
+    assert header == sorted(header) and "@prefix vet: <https://w3id.org/vetgraph/def#> ." in header
+    assert "fx:report a vet:Report ;" in text
+    assert sum(line.startswith("fx:report ") for line in text.splitlines()) == 1  # one block per subject
+
+
+def test_only_used_prefixes_are_declared() -> None:
+    dataset = _fixture()
+    dataset.bind("unused", "https://example.org/never-used/")
+    assert "unused" not in dumps.prepare(dataset).prefixes
+
+
+def test_json_ld_is_compact_with_named_graph() -> None:
+    document = json.loads(dumps.prepare(_fixture()).serialize("jsonld"))
+    assert document["@context"]["vet"] == "https://w3id.org/vetgraph/def#"
+    nodes = {node["@id"]: node for node in document["@graph"]}
+    assert nodes["fx:report"]["@type"] == "vet:Report"
+    assert nodes["fx:report"]["vet:doi"] == "10.0000/fixture"
+    assert nodes["fx:insight-1"]["vet:number"] == {"@value": "1", "@type": "xsd:integer"}
+    unconfirmed = nodes["graph:unconfirmed"]["@graph"]
+    assert {node["@id"] for node in unconfirmed} == {"fx:insight-2", "fx:report", "fx:unconfirmed-publisher"}
+
+
+def test_gzip_copy_is_reproducible() -> None:
+    data = b"<https://example.org/s> <https://example.org/p> \"o\" .\n"
+    assert dumps.gzip_bytes(data) == dumps.gzip_bytes(data)
+    assert gzip.decompress(dumps.gzip_bytes(data)) == data
+
+
+def test_unknown_format_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown dump format"):
+        dumps.prepare(_fixture()).serialize("n3")
