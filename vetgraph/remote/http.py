@@ -173,6 +173,8 @@ class HttpClient:
     ):
         self.credentials = credentials
         self.retries = max(0, retries)
+        #: the store's `Server` header, from its latest answer (e.g. "Oxigraph/0.5.13", "Virtuoso/07.20.3229")
+        self.server = ""
         self.backoff = backoff
         self._sleep = sleep
         self.client = httpx.Client(
@@ -233,6 +235,7 @@ class HttpClient:
                 continue
             except httpx.HTTPError as error:
                 raise RemoteError(self.scrub(f"{what}: {safe_url(url)}: {error}")) from None
+            self.server = response.headers.get("server", self.server)
             if response.status_code >= 500:
                 failure = self._status_error(what, url, response)
                 continue
@@ -276,10 +279,15 @@ class HttpClient:
             415: "the store does not accept this content type",
         }
         hint = hints.get(status, "the store rejected the request" if status < 500 else "the store failed")
+        if status == 400 and _SIZE_LIMIT.search(store_text):
+            hint = hints[413]  # Oxigraph answers an over-long SPARQL body with 400 and a size message
         message = f"{what}: {where} answered {status} {response.reason_phrase}: {hint}"
         if store_text:
             message += f"\n  the store said: {store_text}"
         return RemoteError(message, status=status, store_text=store_text, retry_after=_retry_after(response))
+
+
+_SIZE_LIMIT = re.compile(r"too (large|big|long)|payloads? (are|is) limited|exceeds?|size limit", re.IGNORECASE)
 
 
 def store_message(response: httpx.Response, limit: int = 600) -> str:
