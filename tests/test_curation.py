@@ -235,12 +235,23 @@ def test_a_project_in_both_tables_is_reported(tmp_path, vocab_dir):
 
 
 def test_without_the_snapshot_unknown_codes_get_a_clear_message(tmp_path):
-    data = data_dir_with(tmp_path, "valid")
+    from vetgraph.curation import COUNTRY_NS, collect_codes
+
+    linked = collect_codes(_project_graph(), None).countries
+    assert linked.get("DEU") == "Germany"  # data/links.ttl keeps the labels of the countries it links to
+    unlinked = "FIN"  # the data below links to DEU only
+    data = tmp_path / "data"
+    (data / "curation").mkdir(parents=True)
+    (data / "links.ttl").write_text(f"<https://example.org/x> <{VET_NS}country> <{COUNTRY_NS}DEU> .\n", "utf-8")
+    (data / "curation" / "actors.csv").write_text(
+        "slug,name,country,source,evidence\n"
+        f"fixture-x,Fixture X (fictional),DEU,https://example.org/s,confirmed\n"
+        f"fixture-y,Fixture Y (fictional),{unlinked},https://example.org/s,confirmed\n",
+        encoding="utf-8",
+    )
     _, _, issues = read_curated(data, vocab_dir=tmp_path / "no-snapshot")
-    found = [str(i) for i in issues]
-    # FIN is not among the countries data/links.ttl links to: it cannot be checked offline
-    assert found == [
-        'lighthouse-projects.csv:2: column country: "FIN" cannot be checked: it is not a country the data links '
+    assert [str(i) for i in issues] == [
+        f'actors.csv:3: column country: "{unlinked}" cannot be checked: it is not a country the data links '
         "to, and the EU country table snapshot is absent (set VETGRAPH_VOCAB to the folder holding country.ttl)"
     ]
 
