@@ -27,9 +27,10 @@ import pytest
 from conftest import FIXTURES
 from rdflib import RDF, RDFS, BNode, Graph, Namespace, URIRef
 from rdflib.collection import Collection
+from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, PROV, SDO, SKOS
 from rdflib.term import Node
 
-from vetgraph.config import ID_BASE, Paths
+from vetgraph.config import ID_BASE, SHAPES_IRI, VET_NS, Paths
 from vetgraph.loading import Loaded, load_graph, load_project
 from vetgraph.validation import ValidationOutcome, validate
 
@@ -41,17 +42,11 @@ TEST_IRI_BASE = ID_BASE + "test/"
 SH = Namespace("http://www.w3.org/ns/shacl#")
 PREFIXES = {
     "sh": str(SH),
-    "vsh": "https://w3id.org/vetgraph/shapes#",
-    "vet": "https://w3id.org/vetgraph/def#",
-    "rdfs": str(RDFS),
-    "dct": "http://purl.org/dc/terms/",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "org": "http://www.w3.org/ns/org#",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "schema": "https://schema.org/",
-    "dcat": "http://www.w3.org/ns/dcat#",
+    "vsh": SHAPES_IRI + "#",
+    "vet": VET_NS,
     "test": TEST_IRI_BASE,
+    **{prefix: str(ns) for prefix, ns in [("rdfs", RDFS), ("dct", DCTERMS), ("skos", SKOS), ("org", ORG)]},
+    **{prefix: str(ns) for prefix, ns in [("foaf", FOAF), ("prov", PROV), ("schema", SDO), ("dcat", DCAT)]},
 }
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 
