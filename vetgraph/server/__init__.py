@@ -1,0 +1,159 @@
+"""`vetgraph serve`: the linked-data server (SPARQL 1.1 endpoint, dereferenceable IRIs, HTML pages,
+stored-query API, query UI, downloads).
+
+    vetgraph serve                                   # validate, load, serve on http://127.0.0.1:8000/
+    vetgraph serve --port 0                          # any free port (printed)
+    vetgraph serve --store http://127.0.0.1:7878/query   # front a remote SPARQL endpoint instead
+
+The data are validated first and the server refuses to start on violations. The IRI base
+https://w3id.org/vetgraph/ maps to the server's own address, so http://127.0.0.1:8000/id/insight/1 is
+the resource https://w3id.org/vetgraph/id/insight/1. Heavy imports happen in `run`, not at import time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from vetgraph.config import PROJECT_ROOT
+
+EXIT_OK, EXIT_NEGATIVE, EXIT_ERROR = 0, 1, 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = ("Validate the data, load them into the embedded Oxigraph store and serve them: SPARQL "
+                          "1.1 endpoint at /sparql, resource pages at /id/..., stored queries at /queries, "
+                          "query UI, downloads.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    parser.add_argument("--base-url", metavar="URL",
+                        help="public address of the server, if not http://HOST:PORT/ (e.g. behind a proxy)")
+    parser.add_argument("--timeout", type=float, default=10.0, metavar="S",
+                        help="time limit of every query in seconds (default 10)")
+    parser.add_argument("--workers", type=int, default=2, metavar="N",
+                        help="query worker processes (default 2); a query at the time limit costs one, "
+                             "which is replaced")
+    parser.add_argument("--store", metavar="URL",
+                        help="serve a remote SPARQL endpoint (query URL) instead of the local data")
+    parser.add_argument("--data", type=Path, action="append", metavar="FILE",
+                        help="serve these data files instead of data/ (repeatable)")
+    parser.add_argument("--dist", type=Path, default=PROJECT_ROOT / "dist", metavar="DIR",
+                        help="build outputs to serve under /download/ (default: dist/; see vetgraph build)")
+    parser.add_argument("--queries", type=Path, metavar="DIR", help="folder of stored queries (default: queries/)")
+    parser.add_argument("--max-body-kb", type=int, default=1024, metavar="KB",
+                        help="largest request body accepted (default 1024 KiB)")
+    parser.add_argument("--max-result-mb", type=float, default=16, metavar="MB",
+                        help="largest query result sent (default 16 MiB)")
+    parser.add_argument("--worker-memory-mb", type=int, default=2048, metavar="MB",
+                        help="address-space limit of each query worker (default 2048 MiB; 0 = none)")
+    parser.add_argument("--cache-mb", type=int, default=64, metavar="MB",
+                        help="memory for cached pages and query results (default 64 MiB; 0 = no cache)")
+    parser.add_argument("--log-level", default="warning",
+                        choices=("critical", "error", "warning", "info", "debug"), help="server log level")
+
+
+def _fail(message: str, code: int = EXIT_ERROR) -> int:
+    print(f"vetgraph serve: {message}", file=sys.stderr)
+    return code
+
+
+def run(args: argparse.Namespace) -> int:
+    import socket
+
+    from vetgraph.config import Paths
+    from vetgraph.loading import LoadError, load_graph
+
+    if args.timeout <= 0:
+        return _fail("--timeout must be more than 0 seconds")
+    if args.workers < 1:
+        return _fail("--workers must be at least 1")
+    paths = Paths()
+    try:
+        if args.store:
+            store, prefixes, last_modified = _remote(args)
+        else:
+            loaded_or_code = _validated(paths, args.data)
+            if isinstance(loaded_or_code, int):
+                return loaded_or_code
+            store, prefixes, last_modified = _local(loaded_or_code, paths)
+        ontology = load_graph(paths.ontology_file) if paths.ontology_file.is_file() else None
+        from vetgraph.queries import load_catalogue
+
+        catalogue = load_catalogue(args.queries)
+    except LoadError as error:
+        return _fail(str(error))
+    except ValueError as error:  # e.g. a malformed --store URL
+        return _fail(str(error))
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as error:
+        sock.close()
+        return _fail(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}")
+    port = sock.getsockname()[1]
+    host = f"[{args.host}]" if family == socket.AF_INET6 else args.host
+    base_url = args.base_url or f"http://{host}:{port}/"
+    return _serve(args, sock, base_url, store, ontology, catalogue, prefixes, last_modified)
+
+
+def _validated(paths, data_files):
+    """The loaded project if it conforms to the shapes; else an exit code, with the violations printed."""
+    from vetgraph.loading import load_project
+    from vetgraph.validation import format_text, validate
+
+    loaded = load_project(paths, data_files=data_files)
+    outcome = validate(loaded)
+    if not outcome.conforms:
+        outcome.results = [r for r in outcome.results if r.severity == "Violation"]
+        print(format_text(outcome, loaded.dataset.namespace_manager), file=sys.stderr)
+        return _fail("the data do not conform to the shapes (see above); fix them before serving",
+                     EXIT_NEGATIVE)
+    return loaded
+
+
+def _local(loaded, paths):
+    from datetime import datetime, timezone
+
+    from vetgraph.store import OxigraphStore
+
+    store = OxigraphStore.from_dataset(loaded.dataset)
+    prefixes = {prefix: str(ns) for prefix, ns in loaded.dataset.namespaces() if prefix}
+    files = [Path(f) for f in loaded.files] + [paths.ontology_file]
+    mtimes = [f.stat().st_mtime for f in files if f.is_file()]
+    last_modified = datetime.fromtimestamp(max(mtimes), tz=timezone.utc) if mtimes else None
+    return store, prefixes, last_modified
+
+
+def _remote(args):
+    try:
+        from vetgraph.remote import RemoteStore
+    except ImportError as error:  # the remote module ships with vetgraph; this guards a partial install
+        raise ValueError(f"--store needs vetgraph.remote, which cannot be imported: {error}") from None
+    return RemoteStore(args.store, timeout=args.timeout), None, None
+
+
+def _serve(args, sock, base_url, store, ontology, catalogue, prefixes, last_modified) -> int:
+    import uvicorn
+
+    from vetgraph.server.app import create_app
+
+    dist = args.dist if args.dist and args.dist.is_dir() else None
+    app = create_app(
+        store, base_url=base_url, timeout=args.timeout, catalogue=catalogue, dist_dir=dist, ontology=ontology,
+        prefixes=prefixes, workers=args.workers,
+        worker_memory=args.worker_memory_mb * 2**20 if args.worker_memory_mb else None,
+        max_body_bytes=args.max_body_kb * 1024, max_result_bytes=int(args.max_result_mb * 2**20),
+        cache_bytes=args.cache_mb * 2**20, last_modified=last_modified,
+    )
+    print(f"vetgraph serving {'the remote store ' + args.store if args.store else 'the validated data'} "
+          f"at {base_url}", flush=True)
+    print(f"  SPARQL endpoint {base_url}sparql · stored queries {base_url}queries"
+          + ("" if dist else " · no downloads (run vetgraph build)"), flush=True)
+    config = uvicorn.Config(app, log_level=args.log_level, access_log=args.log_level in ("info", "debug"),
+                            lifespan="on", timeout_graceful_shutdown=3)
+    server = uvicorn.Server(config)
+    server.run(sockets=[sock])
+    return EXIT_OK

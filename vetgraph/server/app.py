@@ -1,0 +1,245 @@
+"""The ASGI application: `create_app(store, ...)` wires the routes, the query engine and the caches.
+
+Tests build it on an in-memory `OxigraphStore`; `vetgraph serve --store URL` builds it on a
+`vetgraph.remote.RemoteStore`. With an Oxigraph store, user queries run in a pool of worker processes
+(`workers.WorkerPool`) so that time limits hold; any other store runs in threads (`workers.ThreadEngine`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vetgraph.server import downloads, resources, sparql, stored
+from vetgraph.server.cache import ByteBudgetCache
+from vetgraph.server.pages import environment, render_home
+from vetgraph.server.site import Rendered, Site, error, send
+from vetgraph.server.vocabulary import Vocabulary
+from vetgraph.server.workers import Engine, ThreadEngine, WorkerPool
+from vetgraph.store import OxigraphStore, Store
+
+if TYPE_CHECKING:
+    from rdflib import Graph
+
+    from vetgraph.queries import StoredQuery
+
+log = logging.getLogger("vetgraph.server")
+STATIC = Path(__file__).resolve().parent / "static"
+#: Prefixes for RDF answers when the caller gives none.
+DEFAULT_PREFIXES = {
+    "vet": "https://w3id.org/vetgraph/def#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "dct": "http://purl.org/dc/terms/",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "org": "http://www.w3.org/ns/org#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "schema": "https://schema.org/",
+}
+
+
+class BodyLimit:
+    """Refuse request bodies over `limit` bytes with 413, whether announced by Content-Length or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await self._refuse(send)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _TooLarge()
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = f"the request body is larger than this server's limit of {self.limit} bytes\n".encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def home(request: Request) -> Response:
+    site: Site = request.app.state.site
+    rendered = site.pages.get(("home",))
+    if rendered is None:
+        from vetgraph.server import home as home_data
+
+        data = await asyncio.to_thread(home_data.load, site.store)
+        html = await asyncio.to_thread(render_home, site, data)
+        rendered = Rendered.of(html.encode("utf-8"), "text/html")
+        site.pages.put(("home",), rendered, len(rendered.body))
+    return send(request, site, rendered, {"Link": _discovery_links(site)})
+
+
+def _discovery_links(site: Site) -> str:
+    return ", ".join([
+        f'<{site.url("/sparql")}>; rel="http://www.w3.org/ns/sparql-service-description#endpoint"',
+        f'<{site.url("/.well-known/void")}>; rel="describedby"; type="text/turtle"',
+        f'<{site.url("/catalog")}>; rel="describedby"; type="text/turtle"',
+        f'<{site.url("/openapi.json")}>; rel="service-desc"; type="application/vnd.oai.openapi+json"',
+    ])
+
+
+async def query_ui(request: Request) -> Response:
+    from vetgraph.server.pages import query_ui as render
+
+    return render(request, request.app.state.site)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = {404: f"nothing at {request.url.path}", 405: f"{request.method} is not allowed here"}.get(
+        exc.status_code, str(exc.detail))
+    return error(request, exc.status_code, message, headers=exc.headers)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/", home, methods=["GET"]),
+        Route("/sparql", sparql.endpoint, methods=["GET", "POST"]),
+        Route("/ui", query_ui, methods=["GET"]),
+        Route("/queries", stored.list_queries, methods=["GET"]),
+        Route("/queries.json", stored.list_queries, methods=["GET"]),
+        Route("/queries/{name}", stored.run_query, methods=["GET"]),
+        Route("/openapi.json", stored.openapi, methods=["GET"]),
+        Route("/id/{path:path}", resources.resource, methods=["GET"]),
+        Route("/def", resources.ontology, methods=["GET"]),
+        Route("/def.{ext}", resources.ontology, methods=["GET"]),
+        Route("/dataset", lambda request: RedirectResponse(request.app.state.site.url("/catalog"), 303)),
+        Route("/download", lambda request: RedirectResponse(request.app.state.site.url("/download/"), 301)),
+        Route("/download/{path:path}", downloads.download, methods=["GET"]),
+        Route("/.well-known/void", downloads.void, methods=["GET"]),
+        Route("/catalog", downloads.catalog, methods=["GET"]),
+        Route("/health", downloads.health, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=str(STATIC)), name="static"),
+    ]
+
+
+def create_app(
+    store: Store,
+    *,
+    base_url: str = "http://127.0.0.1:8000/",
+    timeout: float = 10.0,
+    catalogue: Mapping[str, StoredQuery] | None = None,
+    dist_dir: Path | None = None,
+    ontology: Graph | None = None,
+    prefixes: Mapping[str, str] | None = None,
+    workers: int = 2,
+    worker_memory: int | None = None,
+    max_body_bytes: int = 2**20,
+    max_result_bytes: int = 16 * 2**20,
+    cache_bytes: int = 64 * 2**20,
+    engine: Engine | None = None,
+    last_modified: datetime | None = None,
+) -> Starlette:
+    """The vetgraph linked-data server over `store`.
+
+    `base_url` is where the server is reached; the data's IRI base maps onto it. `timeout` (seconds) holds
+    for every query; `workers` worker processes run queries on an Oxigraph store (`worker_memory` bytes of
+    address space each, None: unlimited). `cache_bytes` = 0 turns the page and result caches off."""
+    if engine is None:
+        if isinstance(store, OxigraphStore):
+            import pyoxigraph as ox
+
+            engine = WorkerPool(store.store.dump(format=ox.RdfFormat.N_QUADS), size=workers,
+                                max_result_bytes=max_result_bytes, memory_limit=worker_memory)
+        else:
+            engine = ThreadEngine(store, max_result_bytes=max_result_bytes)
+    site = Site(
+        store=store,
+        engine=engine,
+        base_url=base_url if base_url.endswith("/") else base_url + "/",
+        timeout=timeout,
+        catalogue=dict(catalogue or {}),
+        dist_dir=dist_dir,
+        ontology=ontology,
+        vocabulary=Vocabulary.from_ontology(ontology),
+        prefixes=dict(prefixes or DEFAULT_PREFIXES),
+        templates=environment(),
+        last_modified=(last_modified or datetime.now(timezone.utc)).replace(microsecond=0),
+        max_body_bytes=max_body_bytes,
+        max_result_bytes=max_result_bytes,
+        pages=ByteBudgetCache(cache_bytes // 2),
+        results=ByteBudgetCache(cache_bytes // 2),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await site.engine.start()
+        if site.triples is None:
+            with contextlib.suppress(Exception):  # a remote store may not answer yet; /health shows None
+                rows = (await asyncio.to_thread(site.store.query, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")).rows
+                site.triples = int(rows[0][0])
+        try:
+            yield
+        finally:
+            await site.engine.close()
+
+    route_list = routes()
+    if site.prefix:
+        route_list = [Mount(site.prefix, routes=route_list)]
+    app = Starlette(
+        routes=route_list,
+        middleware=[
+            Middleware(BodyLimit, limit=max_body_bytes),
+            Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+                       allow_headers=["*"], expose_headers=["Link", "ETag", "Content-Location", "Vary",
+                                                            "Content-Profile"]),
+        ],
+        exception_handlers={HTTPException: _http_error},
+        lifespan=lifespan,
+    )
+    app.state.site = site
+    return app
+
+
+def site_of(app: Any) -> Site:
+    return app.state.site

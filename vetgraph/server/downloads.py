@@ -1,0 +1,137 @@
+"""Downloads and discovery: the build outputs of `vetgraph build --out dist/` under /download/, VoID at
+/.well-known/void, the DCAT-AP catalogue at /catalog, and /health.
+
+Paths are checked before the file system is touched: no `..`, no absolute paths, no hidden files, and the
+resolved file must lie inside the dist folder (so a symlink cannot lead out of it either).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+
+from vetgraph.server.site import Site, error, http_date, not_modified, with_charset
+
+MEDIA_TYPES = {
+    ".ttl": "text/turtle",
+    ".nt": "application/n-triples",
+    ".nq": "application/n-quads",
+    ".trig": "application/trig",
+    ".jsonld": "application/ld+json",
+    ".rdf": "application/rdf+xml",
+    ".gz": "application/gzip",
+    ".zip": "application/zip",
+    ".html": "text/html",
+    ".css": "text/css",
+    ".csv": "text/csv",
+    ".json": "application/json",
+    ".md": "text/markdown",
+    ".txt": "text/plain",
+    ".rq": "application/sparql-query",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+}
+_NO_DIST = "the data downloads have not been built: run `vetgraph build --out dist/` and restart the server"
+
+
+def media_type(path: Path) -> str:
+    if path.name == "SHA256SUMS":
+        return "text/plain"
+    return MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
+
+
+def safe_file(root: Path, relative: str) -> Path | None:
+    """The file `relative` inside `root`, or None when the path tries to leave it or names no file."""
+    if not relative or "\\" in relative or "\x00" in relative or relative.startswith("/"):
+        return None
+    parts = relative.split("/")
+    if any(part in ("", ".", "..") or part.startswith(".") for part in parts):
+        return None
+    base = root.resolve()
+    candidate = (base / relative).resolve()
+    if not candidate.is_relative_to(base) or not candidate.is_file():
+        return None
+    return candidate
+
+
+def _file(request: Request, site: Site, path: Path) -> Response:
+    stat = path.stat()
+    etag = '"' + hashlib.sha256(f"{path}:{stat.st_mtime_ns}:{stat.st_size}".encode()).hexdigest()[:32] + '"'
+    modified = datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc)
+    headers = {"ETag": etag, "Last-Modified": http_date(modified)}
+    if not_modified(request, etag, modified):
+        return Response(status_code=304, headers=headers)
+    kind = media_type(path)
+    if kind == "application/gzip":
+        headers["Content-Disposition"] = f'attachment; filename="{path.name}"'
+    return FileResponse(path, media_type=with_charset(kind), headers=headers)
+
+
+async def download(request: Request) -> Response:
+    site: Site = request.app.state.site
+    relative = request.path_params.get("path", "")
+    if site.dist_dir is None or not site.dist_dir.is_dir():
+        return error(request, 404, _NO_DIST)
+    if relative in ("", "index.html"):
+        return _listing(request, site)
+    path = safe_file(site.dist_dir, relative)
+    if path is None:
+        return error(request, 404, f"no download named {relative!r}; see {site.url('/download/')}")
+    return _file(request, site, path)
+
+
+def _listing(request: Request, site: Site) -> Response:
+    assert site.dist_dir is not None
+    root = site.dist_dir.resolve()
+    sums: dict[str, str] = {}
+    sums_file = root / "SHA256SUMS"
+    if sums_file.is_file():
+        for line in sums_file.read_text(encoding="utf-8").splitlines():
+            digest, _, name = line.partition("  ")
+            if name:
+                sums[name.strip().lstrip("*")] = digest.strip()
+    files = []
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root).as_posix()
+        if path.is_file() and not any(part.startswith(".") for part in relative.split("/")):
+            files.append({"name": relative, "size": path.stat().st_size, "type": media_type(path),
+                          "sha256": sums.get(relative)})
+    html = site.templates.get_template("downloads.html").render(site=site, files=files)
+    return Response(html, media_type="text/html; charset=utf-8")
+
+
+async def void(request: Request) -> Response:
+    return _dist_document(request, "void.ttl", "VoID description")
+
+
+async def catalog(request: Request) -> Response:
+    return _dist_document(request, "catalog.ttl", "DCAT-AP catalogue")
+
+
+def _dist_document(request: Request, name: str, what: str) -> Response:
+    site: Site = request.app.state.site
+    if site.dist_dir is None or not (site.dist_dir / name).is_file():
+        return error(request, 404, f"no {what} yet: {_NO_DIST}")
+    response = _file(request, site, site.dist_dir / name)
+    response.headers["Link"] = f'<{site.url("/download/" + name)}>; rel="alternate"; type="text/turtle"'
+    return response
+
+
+async def health(request: Request) -> Response:
+    site: Site = request.app.state.site
+    capacity = site.engine.capacity
+    body = {
+        "status": "ok" if capacity > 0 else "degraded",
+        "triples": site.triples,
+        "query_workers": capacity,
+        "workers_replaced": getattr(site.engine, "replaced", 0),
+        "timeout_s": site.timeout,
+        "cache": {"pages": len(site.pages), "results": len(site.results),
+                  "result_hits": site.results.hits, "result_misses": site.results.misses},
+        "downloads": bool(site.dist_dir and site.dist_dir.is_dir()),
+    }
+    return JSONResponse(body, status_code=200 if capacity > 0 else 503, headers={"Cache-Control": "no-store"})

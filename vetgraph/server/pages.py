@@ -1,0 +1,291 @@
+"""HTML pages, rendered on the server with Jinja2 (autoescaping on: every literal from the data is
+escaped, so a label `<script>` shows as text). No JavaScript except in the query UI, no external CDN.
+
+This module turns RDF into small view objects (`TermView`, `PropertyView`) that the templates show;
+the templates live in `templates/`, the style sheet in `static/`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from rdflib import BNode, Literal, URIRef
+from rdflib.term import Identifier
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from vetgraph import __version__
+from vetgraph.config import BASE_IRI, ONTOLOGY_IRI, VET_NS
+from vetgraph.server.conneg import RESOURCE_OFFERS, Profile
+from vetgraph.server.describe import Description
+from vetgraph.server.vocabulary import local_name, source_of
+
+if TYPE_CHECKING:
+    from vetgraph.server.home import Component, HomeData
+    from vetgraph.server.site import Site
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+DCT = "http://purl.org/dc/terms/"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+#: Predicates shown first on a resource page, in this order; the rest follow by label.
+_FIRST = (DCT + "title", DCT + "alternative", VET_NS + "number", DCT + "description", DCT + "abstract",
+          SKOS + "definition", SKOS + "scopeNote", VET_NS + "example")
+#: Shown in the page header or in their own sections, not in the property table.
+_APART = (RDF_TYPE, DCT + "source", VET_NS + "titleEvidence", VET_NS + "evidence")
+_NOTE_PREDICATES = (SKOS + "editorialNote",)
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["html", "svg"], default_for_string=True, default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["version"] = __version__
+    env.filters["tojson_attr"] = lambda value: json.dumps(value)
+    return env
+
+
+@dataclass
+class TermView:
+    """An RDF term as a page shows it."""
+
+    kind: str  # iri / literal / bnode
+    text: str
+    iri: str | None = None
+    href: str | None = None
+    external: bool = False
+    badge: str | None = None  # EuroVoc, ESCO, ... for links to known vocabularies
+    lang: str | None = None
+    datatype: str | None = None
+    comment: str | None = None
+    unconfirmed: bool = False
+    children: list[PropertyView] = field(default_factory=list)  # for blank nodes
+
+
+@dataclass
+class PropertyView:
+    predicate: TermView
+    values: list[TermView]
+
+
+class Views:
+    """Builds TermViews with labels from a description/home page and the ontology."""
+
+    def __init__(self, site: Site, labels: dict[URIRef, Literal]):
+        self.site = site
+        self.labels = labels
+
+    def label(self, iri: Identifier) -> str:
+        label = self.labels.get(iri) if isinstance(iri, URIRef) else None
+        if label is not None:
+            return str(label)
+        return self.site.vocabulary.label(str(iri))
+
+    def term(self, term: Identifier | None, *, unconfirmed: bool = False) -> TermView:
+        if term is None:
+            return TermView("literal", "")
+        if isinstance(term, URIRef):
+            iri = str(term)
+            ours = iri.startswith(BASE_IRI)
+            return TermView("iri", self.label(term), iri=iri, href=self.site.local(iri), external=not ours,
+                            badge=source_of(iri), comment=self.site.vocabulary.comment(iri), unconfirmed=unconfirmed)
+        if isinstance(term, BNode):
+            return TermView("bnode", "(anonymous resource)", unconfirmed=unconfirmed)
+        assert isinstance(term, Literal)
+        datatype = None
+        if term.datatype is not None and not term.language:
+            dt = str(term.datatype)
+            datatype = dt[len(XSD):] if dt.startswith(XSD) else self.site.vocabulary.label(dt)
+        return TermView("literal", str(term), lang=term.language, datatype=datatype, unconfirmed=unconfirmed)
+
+    def predicate(self, iri: Identifier) -> TermView:
+        return self.term(iri)
+
+
+def _sort_key(predicate: str, label: str) -> tuple[int, str]:
+    return (_FIRST.index(predicate) if predicate in _FIRST else len(_FIRST), label.lower())
+
+
+def properties(views: Views, triples: Iterable[tuple], subject: Identifier,
+               unconfirmed: set[tuple[Identifier, Identifier]], skip: Sequence[str] = _APART) -> list[PropertyView]:
+    """The statements of `subject` grouped by predicate, in reading order; blank-node values nested."""
+    triples = list(triples)
+    grouped: dict[Identifier, list[Identifier]] = defaultdict(list)
+    for s, p, o in triples:
+        if s == subject and str(p) not in skip:
+            grouped[p].append(o)
+    result = []
+    for predicate, values in grouped.items():
+        views_of_values = []
+        for value in sorted(values, key=lambda v: (views.label(v) if isinstance(v, URIRef) else str(v)).lower()):
+            view = views.term(value, unconfirmed=(predicate, value) in unconfirmed)
+            if isinstance(value, BNode):
+                view.children = properties(views, triples, value, set(), skip=())
+            views_of_values.append(view)
+        result.append(PropertyView(views.predicate(predicate), views_of_values))
+    result.sort(key=lambda pv: _sort_key(pv.predicate.iri or "", pv.predicate.text))
+    return result
+
+
+def title_of(views: Views, description: Description) -> str:
+    for predicate in (RDFS + "label", SKOS + "prefLabel", DCT + "title"):
+        for s, p, o in description.triples:
+            if s == description.iri and str(p) == predicate and isinstance(o, Literal):
+                label = description.labels.get(description.iri)
+                return str(label) if label is not None else str(o)
+    return local_name(str(description.iri))
+
+
+def render_resource(site: Site, description: Description, path: str, profiles: Sequence[Profile],
+                    profile: Profile) -> str:
+    views = Views(site, description.labels)
+    iri = description.iri
+    own = [(s, p, o) for s, p, o in description.triples if s == iri]
+    types = [views.term(o) for _, p, o in own if str(p) == RDF_TYPE]
+    evidence = [(views.predicate(p), views.term(o)) for _, p, o in own
+                if str(p) in (VET_NS + "titleEvidence", VET_NS + "evidence")]
+    sources = [views.term(o, unconfirmed=(p, o) in description.unconfirmed) for _, p, o in own
+               if str(p) == DCT + "source"]
+    referenced_by = sorted(((views.term(s), views.predicate(p)) for s, p, _ in description.incoming),
+                           key=lambda pair: (pair[1].text.lower(), pair[0].text.lower()))
+    alternates = [(o.name, o.media_type, site.url(f"{path}.{o.extension}"))
+                  for o in RESOURCE_OFFERS if o.name != "html"]
+    title = title_of(views, description)
+    formal = [str(o) for _, p, o in own if str(p) == DCT + "title" and str(o) != title]
+    # Labels that only repeat the page heading are left out of the table.
+    shown = [(s, p, o) for s, p, o in description.triples
+             if not (s == iri and str(p) in (RDFS + "label", SKOS + "prefLabel") and str(o) == title)]
+    return site.templates.get_template("resource.html").render(
+        site=site, title=title, subtitle=formal[0] if formal else None, iri=str(iri), types=types,
+        evidence_levels=evidence, properties=properties(views, shown, iri, description.unconfirmed),
+        sources=sources, referenced_by=referenced_by, truncated=description.incoming_truncated,
+        has_unconfirmed=bool(description.unconfirmed), alternates=alternates, profiles=profiles,
+        profile=profile, path=path,
+    )
+
+
+def render_home(site: Site, data: HomeData) -> str:
+    from vetgraph.server.home import DCT as H_DCT
+    from vetgraph.server.home import VET
+
+    views = Views(site, data.labels)
+    context: dict[str, Any] = {"site": site, "data": data}
+    if data.record is not None and data.report is not None:
+        record_order = (H_DCT + "title", H_DCT + "alternative", VET + "coverBrand", H_DCT + "creator",
+                        H_DCT + "publisher", VET + "placeOfPublication", H_DCT + "issued", H_DCT + "created",
+                        "https://schema.org/isbn", VET + "doi", VET + "catalogueNumber", H_DCT + "license",
+                        H_DCT + "language", H_DCT + "format", "https://schema.org/numberOfPages", H_DCT + "rights")
+        own = [(s, p, o) for s, p, o in data.record.triples if s == data.report]
+        record = []
+        for predicate in record_order:
+            values = [views.term(o, unconfirmed=(p, o) in data.record.unconfirmed)
+                      for _, p, o in own if str(p) == predicate]
+            if values:
+                record.append(PropertyView(views.predicate(URIRef(predicate)), values))
+        context["record"] = record
+        context["report_label"] = views.label(data.report)
+        context["report_href"] = site.local(str(data.report))
+        abstract = [o for _, p, o in own if str(p) == H_DCT + "abstract"]
+        context["abstract"] = str(abstract[0]) if abstract else None
+        context["doi"] = next((str(o) for _, p, o in own if str(p) == VET + "doi"), None)
+    vision = data.of_type("Vision")
+    context["vision"] = [_component_view(views, c) for c in vision]
+    context["vision_points"] = [_component_view(views, c) for c in data.of_type("VisionPoint")]
+    context["viewpoints"] = [_component_view(views, c) for c in data.of_type("Viewpoint")]
+    context["insights"] = [_component_view(views, c) for c in data.of_type("Insight")]
+    context["topics"] = [_component_view(views, c) for c in data.of_type("MandateTopic")]
+    actors: dict[str, list[TermView]] = defaultdict(list)
+    for type_iri, actor in data.actors:
+        actors[site.vocabulary.label(type_iri)].append(views.term(actor))
+    context["actors"] = list(actors.items())
+    context["instruments"] = [(views.term(i), date) for i, date in data.instruments]
+    from vetgraph.server.overview import evidence_map, topic_matrix
+
+    context["evidence_map"] = evidence_map(site, data)
+    context["matrix"] = topic_matrix(site, data)
+    return site.templates.get_template("home.html").render(**context)
+
+
+def _component_view(views: Views, component: Component) -> dict[str, Any]:
+    from vetgraph.server.home import DCT as H_DCT
+    from vetgraph.server.home import VET
+
+    title = component.first(H_DCT + "title")
+    evidence = component.first(VET + "titleEvidence")
+    return {
+        "term": views.term(component.iri),
+        "number": component.number if component.number < 10**6 else None,
+        "title": str(title) if title is not None else None,
+        "title_unconfirmed": component.unconfirmed(H_DCT + "title"),
+        "evidence": views.term(evidence) if evidence is not None else None,
+        "evidence_key": str(evidence).rsplit("#", 1)[-1] if evidence is not None else None,
+        "description": str(component.first(H_DCT + "description") or "") or None,
+        "viewpoint": views.term(component.first(VET + "viewpoint")) if component.first(VET + "viewpoint") else None,
+        "viewpoint_unconfirmed": component.unconfirmed(VET + "viewpoint"),
+    }
+
+
+def render_ontology(site: Site) -> str:
+    """The ontology's own HTML documentation from `vetgraph build` when present, else a page of its terms."""
+    if site.dist_dir is not None:
+        built = site.dist_dir / "ontology" / "index.html"
+        if built.is_file():
+            return built.read_text(encoding="utf-8")
+    from rdflib import OWL, RDF
+    from rdflib import RDFS as RDFS_NS
+
+    assert site.ontology is not None
+    views = Views(site, {})
+    ontology = site.ontology
+    header = ontology.value(URIRef(ONTOLOGY_IRI), URIRef(DCT + "description"))
+    sections = []
+    for title, kinds in (("Classes", (OWL.Class,)), ("Object properties", (OWL.ObjectProperty,)),
+                         ("Datatype properties", (OWL.DatatypeProperty,)),
+                         ("Individuals", (OWL.NamedIndividual,))):
+        terms = sorted({s for kind in kinds for s in ontology.subjects(RDF.type, kind) if isinstance(s, URIRef)},
+                       key=lambda t: site.vocabulary.label(str(t)).lower())
+        entries = []
+        for term in terms:
+            extra = []
+            for predicate in (RDFS_NS.subClassOf, RDFS_NS.subPropertyOf, RDFS_NS.domain, RDFS_NS.range):
+                values = [views.term(o) for o in ontology.objects(term, predicate) if isinstance(o, URIRef)]
+                if values:
+                    extra.append(PropertyView(views.predicate(predicate), values))
+            entries.append({"anchor": str(term).rsplit("#", 1)[-1], "iri": str(term),
+                            "label": site.vocabulary.label(str(term)),
+                            "comment": site.vocabulary.comment(str(term)), "extra": extra})
+        sections.append((title, entries))
+    return site.templates.get_template("ontology.html").render(
+        site=site, description=str(header) if header else None, sections=sections, iri=ONTOLOGY_IRI)
+
+
+def query_ui(request: Request, site: Site) -> Response:
+    """YASGUI, served from the package, with the stored queries as tabs."""
+    queries = list(site.catalogue.values())
+    # The first tab is one that runs as it is (no required parameter), preferably the insights list.
+    queries.sort(key=lambda q: (q.name != "insights", any(p.required for p in q.params)))
+    tabs = [{"name": q.name, "query": _ui_text(q), "summary": q.summary} for q in queries]
+    html = site.templates.get_template("sparql.html").render(site=site, tabs=tabs)
+    return HTMLResponse(html, headers={"Vary": "Accept"})
+
+
+def _ui_text(query: Any) -> str:
+    """The query as the UI shows it: its text, with a note on the parameters the API binds."""
+    if not query.params:
+        return query.text.strip() + "\n"
+    notes = [f"#   ?{p.name}: {p.type}{' (required)' if p.required else ''} {p.description}".rstrip()
+             for p in query.params]
+    return ("# Parameters (bound as RDF terms by the stored-query API, e.g. /queries/" + query.name + "?"
+            + "&".join(f"{p.name}=..." for p in query.params) + "):\n" + "\n".join(notes) + "\n"
+            + query.text.strip() + "\n")

@@ -1,0 +1,244 @@
+"""The SPARQL 1.1 Protocol endpoint at /sparql (read-only) and the execution path shared with the stored
+queries API: refuse what must not run, pick the result format, run with the time limit, map failures
+to clear HTTP answers.
+
+    GET  /sparql?query=...                                   (+ default-graph-uri, named-graph-uri)
+    POST /sparql  application/x-www-form-urlencoded  query=...
+    POST /sparql  application/sparql-query           <the query>
+    GET  /sparql                                             service description (RDF), or the query UI
+
+Result formats by Accept (with q-values) or ?format=: SELECT/ASK in SPARQL JSON, XML, CSV, TSV;
+CONSTRUCT/DESCRIBE in Turtle, N-Triples, JSON-LD, RDF/XML; 406 otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from urllib.parse import parse_qsl
+
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, RDF, VOID, XSD
+from rdflib.term import Identifier
+from starlette.requests import Request
+from starlette.responses import Response
+
+from vetgraph.config import UNCONFIRMED_GRAPH
+from vetgraph.server.conneg import GRAPH_OFFERS, HTML_OFFER, TABULAR_OFFERS, Offer, by_name, negotiate
+from vetgraph.server.querycheck import inspect
+from vetgraph.server.site import Rendered, Site, error, send, with_charset
+from vetgraph.server.workers import (
+    Answer,
+    Dataset,
+    EngineBusy,
+    NotAcceptable,
+    QueryRequest,
+    ResultTooLarge,
+    WorkerLost,
+)
+from vetgraph.store import QueryError, QueryTimeout, serialize_triples
+
+log = logging.getLogger("vetgraph.server")
+
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+FORMATS = Namespace("http://www.w3.org/ns/formats/")
+_FORMAT_IRIS = {
+    "json": "SPARQL_Results_JSON",
+    "xml": "SPARQL_Results_XML",
+    "csv": "SPARQL_Results_CSV",
+    "tsv": "SPARQL_Results_TSV",
+    "ttl": "Turtle",
+    "nt": "N-Triples",
+    "jsonld": "JSON-LD",
+    "rdf": "RDF_XML",
+}
+_FORM = "application/x-www-form-urlencoded"
+_QUERY = "application/sparql-query"
+_UPDATE = "application/sparql-update"
+
+
+class Refusal(Exception):
+    """A request the endpoint answers with an error status before running anything."""
+
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None):
+        self.status = status
+        self.message = message
+        self.headers = dict(headers or {})
+        super().__init__(message)
+
+
+def result_offers(accept: str | None, format_name: str | None) -> tuple[Offer | None, Offer | None]:
+    """(tabular, graph) formats the client takes: by ?format= when given, else by Accept."""
+    if format_name:
+        tabular, graph = by_name(format_name, TABULAR_OFFERS), by_name(format_name, GRAPH_OFFERS)
+        if tabular is None and graph is None:
+            known = ", ".join(o.name for o in (*TABULAR_OFFERS, *GRAPH_OFFERS))
+            raise Refusal(400, f"unknown format {format_name!r}; use one of: {known}")
+        return tabular, graph
+    return negotiate(accept, TABULAR_OFFERS), negotiate(accept, GRAPH_OFFERS)
+
+
+def _not_acceptable(kind: str) -> Refusal:
+    offers = GRAPH_OFFERS if kind in ("graph", "CONSTRUCT", "DESCRIBE") else TABULAR_OFFERS
+    what = "an RDF graph" if offers is GRAPH_OFFERS else "a result table"
+    types = ", ".join(o.media_type for o in offers)
+    return Refusal(406, f"this query gives {what}, which this endpoint writes as: {types} "
+                        f"(ask by Accept header or ?format={'|'.join(o.name for o in offers)})")
+
+
+async def execute(
+    site: Site,
+    sparql: str,
+    *,
+    tabular: Offer | None,
+    graph: Offer | None,
+    bindings: Mapping[str, Identifier] | None = None,
+    dataset: Dataset | None = None,
+) -> Answer:
+    """Check, then run a query (or take its result from the cache); raises Refusal for every failure."""
+    info = inspect(sparql)
+    if info.update:
+        raise Refusal(403, "this endpoint is read-only: SPARQL Update requests are not accepted")
+    if info.service:
+        raise Refusal(403, "SERVICE (federated query) is not allowed here: this endpoint does not fetch "
+                           "data from other hosts")
+    if info.form in ("SELECT", "ASK") and tabular is None or info.form in ("CONSTRUCT", "DESCRIBE") and graph is None:
+        raise _not_acceptable(info.form or "")
+    key = (sparql, tabular and tabular.name, graph and graph.name,
+           tuple(sorted((k, v.n3()) for k, v in (bindings or {}).items())), dataset)
+    if info.deterministic:
+        cached = site.results.get(key)
+        if cached is not None:
+            return cached
+    try:
+        answer = await site.engine.run(QueryRequest(sparql, tabular and tabular.name, graph and graph.name,
+                                                    site.timeout, bindings, dataset))
+    except QueryError as failure:
+        where = f" (line {failure.line}, column {failure.column})" if failure.line else ""
+        raise Refusal(400, f"SPARQL error{where}: {failure.message}") from None
+    except QueryTimeout:
+        raise Refusal(503, f"the query was stopped at the time limit of {site.timeout:g} s. Narrow it down "
+                           f"(more specific patterns, LIMIT) or download the data at {site.url('/download/')} "
+                           "and query it locally.") from None
+    except EngineBusy:
+        raise Refusal(503, f"all query workers stayed busy for {site.timeout:g} s; try again shortly",
+                      {"Retry-After": "5"}) from None
+    except ResultTooLarge as failure:
+        raise Refusal(503, f"the result is larger than this server's limit of {failure.limit} bytes; add a "
+                           f"LIMIT, or download the data at {site.url('/download/')}") from None
+    except NotAcceptable as failure:
+        raise _not_acceptable(failure.kind) from None
+    except WorkerLost:
+        raise Refusal(503, "the query worker stopped while running this query (it may have needed more "
+                           "memory than it is allowed); the query was abandoned") from None
+    if info.deterministic:
+        site.results.put(key, answer, len(answer.body) + len(sparql))
+    return answer
+
+
+def answer_response(answer: Answer) -> Response:
+    offers = GRAPH_OFFERS if answer.kind == "graph" else TABULAR_OFFERS
+    media_type = next(o.media_type for o in offers if o.name == answer.format)
+    return Response(answer.body, media_type=with_charset(media_type), headers={"Vary": "Accept"})
+
+
+def refusal_response(request: Request, refusal: Refusal) -> Response:
+    return error(request, refusal.status, refusal.message, headers={"Vary": "Accept", **refusal.headers})
+
+
+async def _read_request(request: Request) -> tuple[str | None, list[tuple[str, str]]]:
+    """The query text and the protocol parameters, from GET or either POST form."""
+    params = list(request.query_params.multi_items())
+    if request.method != "POST":
+        return dict(params).get("query"), params
+    content_type = request.headers.get("content-type", "")
+    media_type = content_type.split(";")[0].strip().lower()
+    body = await request.body()
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Refusal(400, "the request body is not UTF-8 text") from None
+    if media_type == _FORM:
+        form = parse_qsl(text, keep_blank_values=True)
+        if any(name == "update" for name, _ in form):
+            raise Refusal(403, "this endpoint is read-only: SPARQL Update requests are not accepted")
+        return dict(form).get("query"), params + form
+    if media_type == _QUERY:
+        return text, params
+    if media_type == _UPDATE:
+        raise Refusal(403, "this endpoint is read-only: SPARQL Update requests are not accepted")
+    raise Refusal(415, f"a POST to the SPARQL endpoint must be {_QUERY} or {_FORM}, not "
+                       f"{media_type or 'without Content-Type'}")
+
+
+async def endpoint(request: Request) -> Response:
+    site: Site = request.app.state.site
+    try:
+        query, params = await _read_request(request)
+        names = [name for name, _ in params]
+        if "update" in names:
+            raise Refusal(403, "this endpoint is read-only: SPARQL Update requests are not accepted")
+        if query is None:
+            if request.method == "POST":
+                raise Refusal(400, "no query: send query=... (form) or the query itself (application/sparql-query)")
+            return service_description(request, site)
+        if names.count("query") > 1:
+            raise Refusal(400, "give exactly one query parameter")
+        dataset = (tuple(v for n, v in params if n == "default-graph-uri"),
+                   tuple(v for n, v in params if n == "named-graph-uri"))
+        tabular, graph = result_offers(request.headers.get("accept"), dict(params).get("format"))
+        answer = await execute(site, query, tabular=tabular, graph=graph,
+                               dataset=dataset if dataset[0] or dataset[1] else None)
+    except Refusal as refusal:
+        return refusal_response(request, refusal)
+    return answer_response(answer)
+
+
+def service_description(request: Request, site: Site) -> Response:
+    """SPARQL 1.1 Service Description in RDF; a browser gets the query UI instead."""
+    offers = (*GRAPH_OFFERS, HTML_OFFER)
+    chosen = negotiate(request.headers.get("accept"), offers)
+    if chosen is HTML_OFFER:
+        from vetgraph.server.pages import query_ui
+
+        return query_ui(request, site)
+    if chosen is None:
+        return refusal_response(request, Refusal(406, "the service description is available as: "
+                                                      + ", ".join(o.media_type for o in offers)))
+    key = ("service-description", chosen.name)
+    rendered = site.pages.get(key)
+    if rendered is None:
+        body = serialize_triples(_description_graph(site), chosen.name,
+                                 {"sd": str(SD), "void": str(VOID), "dct": str(DCTERMS), "formats": str(FORMATS)})
+        rendered = Rendered.of(body, chosen.media_type, {"Vary": "Accept"})
+        site.pages.put(key, rendered, len(body))
+    return send(request, site, rendered)
+
+
+def _description_graph(site: Site) -> Graph:
+    graph = Graph()
+    service = URIRef(site.absolute("/sparql"))
+    graph.add((service, RDF.type, SD.Service))
+    graph.add((service, SD.endpoint, service))
+    graph.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    graph.add((service, SD.feature, SD.UnionDefaultGraph))
+    for name in _FORMAT_IRIS.values():
+        graph.add((service, SD.resultFormat, FORMATS[name]))
+    graph.add((service, DCTERMS.description, Literal(
+        f"Read-only SPARQL 1.1 Query endpoint of vetgraph. The default graph is the union of all graphs. "
+        f"SPARQL Update and SERVICE are refused. Each query may run {site.timeout:g} s at most; results are "
+        f"limited to {site.max_result_bytes} bytes.", lang="en")))
+    dataset, default = BNode(), BNode()
+    graph.add((service, SD.defaultDataset, dataset))
+    graph.add((dataset, RDF.type, SD.Dataset))
+    graph.add((dataset, SD.defaultGraph, default))
+    graph.add((default, RDF.type, SD.Graph))
+    if site.triples is not None:
+        graph.add((default, VOID.triples, Literal(site.triples, datatype=XSD.integer)))
+    named, unconfirmed = BNode(), BNode()
+    graph.add((dataset, SD.namedGraph, named))
+    graph.add((named, RDF.type, SD.NamedGraph))
+    graph.add((named, SD.name, URIRef(UNCONFIRMED_GRAPH)))
+    graph.add((named, SD.graph, unconfirmed))
+    graph.add((unconfirmed, RDF.type, SD.Graph))
+    return graph
