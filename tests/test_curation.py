@@ -107,10 +107,11 @@ def test_links_point_to_known_country_and_insight_resources(valid, loaded, vocab
     assert countries.value(COUNTRY("DEU"), SKOS.prefLabel) == Literal("Germany", lang="en")
 
 
-def test_converted_fixture_passes_shacl(valid):
+def test_converted_fixture_passes_shacl(valid, vocab_dir, monkeypatch):
     from vetgraph.loading import load_project
     from vetgraph.validation import validate
 
+    monkeypatch.setenv("VETGRAPH_VOCAB", str(vocab_dir))  # where the loading hook reads the country table
     data, _ = valid
     loaded = load_project(Paths(data_dir=data))  # the curation spreadsheets are one of its sources
     assert (ID("project/fixture-alpha"), RDF.type, VET("LighthouseProject")) in loaded.union()
