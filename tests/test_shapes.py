@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 from rdflib import RDF, RDFS, BNode, Graph, Namespace, URIRef
+from rdflib import namespace as rdflib_ns
 from rdflib.collection import Collection
-from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, PROV, SDO, SKOS
 from rdflib.term import Node
 
 from vetgraph.config import ID_BASE, SHAPES_IRI, VET_NS, Paths
@@ -40,13 +40,16 @@ CASES = sorted(p for p in SHAPES_FIXTURES.iterdir() if p.suffix in (".ttl", ".tr
 TEST_IRI_BASE = ID_BASE + "test/"
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
+# Reused vocabularies by their rdflib name; the closed namespaces themselves stay out of module globals,
+# because pytest's collection probes module attributes and they warn about every unknown name.
+REUSED = {"rdfs": "RDFS", "dct": "DCTERMS", "skos": "SKOS", "org": "ORG", "foaf": "FOAF", "prov": "PROV"}
+REUSED |= {"schema": "SDO", "dcat": "DCAT"}
 PREFIXES = {
     "sh": str(SH),
     "vsh": SHAPES_IRI + "#",
     "vet": VET_NS,
     "test": TEST_IRI_BASE,
-    **{prefix: str(ns) for prefix, ns in [("rdfs", RDFS), ("dct", DCTERMS), ("skos", SKOS), ("org", ORG)]},
-    **{prefix: str(ns) for prefix, ns in [("foaf", FOAF), ("prov", PROV), ("schema", SDO), ("dcat", DCAT)]},
+    **{prefix: str(getattr(rdflib_ns, name)) for prefix, name in REUSED.items()},
 }
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 
