@@ -18,6 +18,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 import pyoxigraph as ox
 from rdflib import Dataset, Graph
@@ -26,6 +27,7 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from vetgraph.terms import to_oxigraph
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_TYPE_KEY = f"<{RDF_TYPE}>"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 #: A namespace can serve as a JSON-LD prefix only if it ends with one of these (JSON-LD 1.1, "prefix flag").
 _GEN_DELIMS = ("/", "#", ":", "?", "@", "[", "]")
@@ -65,6 +67,8 @@ class Prepared:
     """Statements ready to write: stable blank-node labels, sorted, with the prefixes they use."""
 
     quads: list[ox.Quad]
+    #: (graph, subject, predicate, object) sort keys of `quads`, in the same order: N-Triples forms
+    keys: list[tuple[str, str, str, str]]
     prefixes: dict[str, str] = field(default_factory=dict)
     _triples: list[ox.Triple] | None = field(default=None, repr=False)
 
@@ -74,18 +78,16 @@ class Prepared:
 
     def triples(self) -> list[ox.Triple]:
         """The union of all graphs, each statement once, subjects grouped with rdf:type first (for Turtle)."""
-        if self._triples is not None:
-            return self._triples
-        seen: set[tuple[object, object, object]] = set()
-        triples = []
-        for q in self.quads:
-            spo = (q.subject, q.predicate, q.object)
-            if spo not in seen:
-                seen.add(spo)
-                triples.append(ox.Triple(*spo))
-        triples.sort(key=lambda t: (str(t.subject), t.predicate.value != RDF_TYPE, str(t.predicate), str(t.object)))
-        self._triples = triples
-        return triples
+        if self._triples is None:
+            seen: set[tuple[str, str, str]] = set()
+            rows = []
+            for (_, s, p, o), quad in zip(self.keys, self.quads, strict=True):
+                if (s, p, o) not in seen:
+                    seen.add((s, p, o))
+                    rows.append(((s, p != _TYPE_KEY, p, o), quad))
+            rows.sort(key=itemgetter(0))
+            self._triples = [ox.Triple(q.subject, q.predicate, q.object) for _, q in rows]
+        return self._triples
 
     def serialize(self, fmt: str) -> bytes:
         """The statements in one of FORMATS."""
@@ -112,14 +114,31 @@ def prepare(source: Dataset | Graph, namespaces: Iterable[tuple[str, object]] | 
         rdflib_quads: Iterable[tuple] = source.quads((None, None, None, None))
     else:
         rdflib_quads = ((s, p, o, None) for s, p, o in source.triples((None, None, None)))
-    quads = []
+    # Each distinct term is converted and written out once (graphs repeat their IRIs a lot).
+    converted: dict[object, tuple[object, str]] = {}
+
+    def term(node: object) -> tuple[object, str]:
+        hit = converted.get(node)
+        if hit is None:
+            value = to_oxigraph(node)
+            hit = converted[node] = (value, str(value))
+        return hit
+
+    default = (ox.DefaultGraph(), "")
+    rows = []
     for s, p, o, g in rdflib_quads:
-        graph = ox.DefaultGraph() if g is None or g == DATASET_DEFAULT_GRAPH_ID else to_oxigraph(_graph_name(g))
-        quads.append(ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), graph))
-    quads = stable_blank_nodes(quads)
-    quads.sort(key=lambda q: (_key(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
+        graph = default if g is None or g == DATASET_DEFAULT_GRAPH_ID else term(_graph_name(g))
+        rows.append((graph, term(s), term(p), term(o)))
+    if any(isinstance(value, ox.BlankNode) for value, _ in converted.values()):
+        quads = stable_blank_nodes([ox.Quad(s[0], p[0], o[0], g[0]) for g, s, p, o in rows])
+        keyed = [((_key(q.graph_name), str(q.subject), str(q.predicate), str(q.object)), q) for q in quads]
+    else:
+        keyed = [((g[1], s[1], p[1], o[1]), ox.Quad(s[0], p[0], o[0], g[0])) for g, s, p, o in rows]
+    keyed.sort(key=itemgetter(0))
+    iris = {value.value for value, _ in converted.values() if isinstance(value, ox.NamedNode)}
+    iris |= {value.datatype.value for value, _ in converted.values() if isinstance(value, ox.Literal)}
     bound = namespaces if namespaces is not None else source.namespaces()
-    return Prepared(quads, used_prefixes(bound, quads))
+    return Prepared([q for _, q in keyed], [k for k, _ in keyed], used_prefixes(bound, iris))
 
 
 def _graph_name(g: object) -> object:
@@ -127,16 +146,12 @@ def _graph_name(g: object) -> object:
     return getattr(g, "identifier", g)
 
 
-def used_prefixes(namespaces: Iterable[tuple[str, object]], quads: Iterable[ox.Quad]) -> dict[str, str]:
-    """The prefixes whose namespace some IRI of the statements starts with, sorted by prefix.
+def used_prefixes(namespaces: Iterable[tuple[str, object]], used: Iterable[str]) -> dict[str, str]:
+    """The prefixes whose namespace some of the `used` IRIs starts with, sorted by prefix.
 
     A namespace bound to two prefixes keeps the first in sort order, so the choice does not depend on the
     order in which files were loaded."""
-    terms = (t for q in quads for t in (q.subject, q.predicate, q.object, q.graph_name))
-    iris = sorted(
-        {t.value for t in terms if isinstance(t, ox.NamedNode)}
-        | {q.object.datatype.value for q in quads if isinstance(q.object, ox.Literal)}
-    )
+    iris = sorted(used)
     chosen: dict[str, str] = {}
     taken: set[str] = set()
     for prefix, namespace in sorted((str(p), str(n)) for p, n in namespaces):

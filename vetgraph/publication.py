@@ -14,6 +14,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,16 +44,26 @@ class Refused(Exception):
 
 
 class Progress:
-    """One line per step on stderr, when it is a terminal and not --quiet."""
+    """One line per step on stderr, when it is a terminal and not --quiet; records how long each step took."""
 
     def __init__(self, total: int, enabled: bool, stream: TextIO | None = None):
         self.total, self.enabled, self.done = total, enabled, 0
         self.stream = stream or sys.stderr
+        self.timings: list[tuple[str, float]] = []
+        self._current: tuple[str, float] | None = None
 
     def step(self, text: str) -> None:
+        self.finish()
         self.done += 1
+        self._current = (text, time.perf_counter())
         if self.enabled:
             print(f"[{self.done:>2}/{self.total}] {text}", file=self.stream, flush=True)
+
+    def finish(self) -> None:
+        if self._current is not None:
+            text, started = self._current
+            self.timings.append((text, time.perf_counter() - started))
+            self._current = None
 
 
 @dataclass
@@ -72,6 +83,8 @@ class BuildResult:
     out: Path
     files: list[str]
     total_bytes: int
+    #: (step, seconds) for every step, for the benchmark
+    timings: list[tuple[str, float]] = field(default_factory=list)
 
 
 def write_file(path: Path, data: bytes) -> None:
@@ -135,8 +148,9 @@ def build(options: BuildOptions) -> BuildResult:
     finally:
         if temporary.exists():
             shutil.rmtree(temporary, ignore_errors=True)
+    progress.finish()
     files = sorted(context.folder.files)
-    return BuildResult(target, files, sum(f.size for f in context.folder.files.values()))
+    return BuildResult(target, files, sum(f.size for f in context.folder.files.values()), progress.timings)
 
 
 def _validate(loaded) -> None:
