@@ -362,3 +362,31 @@ def test_build_publishes_nothing_when_a_row_has_a_problem(tmp_path, vocab_dir, m
     err = capsys.readouterr().err
     assert ERROR_CASES["wrong-country"][0] in err and "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]  # no release, no temporary folder
+
+
+def test_curated_iris_follow_a_moved_base_like_the_data(tmp_path, vocab_dir):
+    import os
+    import subprocess
+    import sys
+
+    data = data_dir_with(tmp_path, "valid")
+    shutil.copy(CURATION / "insight" / "curation" / "insights.csv", data / "curation")
+    env = dict(os.environ, VETGRAPH_DATA=str(data), VETGRAPH_VOCAB=str(vocab_dir),
+               VETGRAPH_BASE_IRI="http://localhost:8000/")
+    script = (
+        "from vetgraph.loading import load_project; from vetgraph.validation import validate\n"
+        "loaded = load_project(); union = loaded.union()\n"
+        "print(sorted({str(s) for s in union.subjects() if 'fixture' in str(s)}))\n"
+        "from rdflib import URIRef\n"
+        "for n in (7, 8): print([str(o) for o in union.objects(URIRef(f'http://localhost:8000/id/insight/{n}'),"
+        " URIRef('https://w3id.org/vetgraph/def#titleEvidence'))])\n"
+        "print(validate(loaded).violations)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    subjects, seven, eight, violations = result.stdout.splitlines()
+    assert subjects == str(sorted(f"http://localhost:8000/id/{p}" for p in (
+        "agent/fixture-college", "project/fixture-alpha", "project/fixture-beta", "project/fixture-gamma")))
+    assert seven == str([VET_NS + "AsPrinted"])  # the curated row replaced the data's mark
+    assert eight == str([VET_NS + "NotRecorded"])
+    assert violations == "0"

@@ -32,7 +32,7 @@ from rdflib import RDFS, SKOS, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, XSD
 
 from vetgraph.config import ID_BASE, PROJECT_ROOT, UNCONFIRMED_GRAPH, VET_NS, Paths
-from vetgraph.loading import LoadError, load_data, load_graph, new_dataset, rdf_files
+from vetgraph.loading import LoadError, _rebaser, load_data, load_graph, new_dataset, rdf_files
 
 CURATION_FOLDER = "curation"
 METADATA_FILE = "curation-metadata.json"
@@ -614,6 +614,8 @@ def read_curated(
     _check_across_tables(tables, reader)
     provenance = Provenance()
     results: list[tuple[Path, Dataset]] = []
+    # The mapping writes canonical IRIs, like the data files; the loader's rule moves both to the configured base.
+    rebase = _rebaser() or (lambda term: term)
     for table in tables:
         dataset = new_dataset()
         for prefix, namespace in PREFIXES.items():
@@ -622,9 +624,11 @@ def read_curated(
             subject, triples = convert_row(table.table, row, rownum)
             confirmed = row.cells.get("evidence") != "unconfirmed"
             target = dataset.default_graph if confirmed else dataset.graph(URIRef(UNCONFIRMED_GRAPH))
+            subject = rebase(subject)
             if table.name not in DESCRIBES_EXISTING:
                 provenance.rows[subject] = (table.name, row.number)
             for s, p, o, column in [*triples, *_evidence_triples(table.name, subject, confirmed)]:
+                s, p, o = rebase(s), rebase(p), rebase(o)
                 target.add((s, p, o))
                 if column is not None and s == subject:
                     provenance.cells.setdefault((s, p), (table.name, row.number, column))
