@@ -176,3 +176,13 @@ def test_unreadable_input_exits_2_naming_file_and_line(tmp_path, capsys):
     assert code == 2 and f"{bad}:3:" in err and "Traceback" not in err
     code, _, err = run_diff(capsys, str(tmp_path / "missing.nq"), str(good))
     assert code == 2 and "missing.nq: no such file" in err
+
+
+def test_markdown_format_groups_resources_by_what_happened(tmp_path, capsys):
+    old = write(tmp_path / "old.ttl", PREFIXES + 'ex:a rdfs:label "A"@en ; ex:n 1 .\nex:b rdfs:label "B"@en .\n')
+    new = write(tmp_path / "new.ttl", PREFIXES + 'ex:a rdfs:label "A"@en ; ex:n 2 .\nex:c rdfs:label "C"@en .\n')
+    code, text, _ = run_diff(capsys, str(old), str(new), "--format", "markdown")
+    assert code == 1
+    assert text.index("## New resources\n\n### C\n") < text.index("## Changed resources\n\n### A\n") < text.index(
+        "## Removed resources\n\n### B\n")
+    assert "<https://example.org/a>\n\n```diff\n- ex:n 1\n+ ex:n 2\n```" in text
