@@ -94,11 +94,13 @@ def _quality(ranges: list[MediaRange], offer: Offer) -> float:
     """The q of the most specific range matching any of the offer's media types."""
     best_spec, best_q = -1, 0.0
     for media_type in (offer.media_type, *offer.aliases):
+        canonical = media_type == offer.media_type
         for media_range in ranges:
             spec = media_range.specificity(media_type)
-            # An exact match on the canonical type beats one on an alias (spec 3 vs 2).
-            if spec == 2 and media_type == offer.media_type:
-                spec = 3
+            if not canonical and spec < 2:
+                continue  # aliases answer only to an exact request (text/* does not mean text/xml results)
+            if spec == 2 and canonical:
+                spec = 3  # an exact match on the canonical type beats one on an alias
             if spec > best_spec:
                 best_spec, best_q = spec, media_range.q
     return best_q if best_spec >= 0 else 0.0

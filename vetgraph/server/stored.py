@@ -88,6 +88,8 @@ async def run_query(request: Request) -> Response:
     values = dict(items)
     if len(values) != len(items):
         return error(request, 400, "give each parameter once")
+    if offer is HTML_OFFER and not values and any(p.required for p in query.params):
+        return _page(site, query, values, None, None)  # a browser arriving without values gets the form
     try:
         bindings = query.bind(values)
     except ParameterError as failure:
@@ -96,8 +98,6 @@ async def run_query(request: Request) -> Response:
         return error(request, 400, str(failure), headers={"Vary": "Accept"})
     graph = query.kind in ("construct", "describe")
     if offer is HTML_OFFER:
-        if not values and any(p.required for p in query.params):
-            return _page(site, query, values, None, None)  # show the form first
         tabular, rdf = (None, GRAPH_OFFERS[1]) if graph else (TABULAR_OFFERS[0], None)
     else:
         tabular, rdf = (None, offer) if graph else (offer, None)

@@ -1,0 +1,332 @@
+"""The SPARQL 1.1 Protocol endpoint of `vetgraph serve`: every method and media type, content negotiation
+with q-values, errors with the parser's message, refused updates and SERVICE, the service description,
+limits on request and result size, CORS. Runs the real app (with its worker processes) over the real data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import http.server
+import io
+import json
+import threading
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Graph, Literal, URIRef
+from starlette.testclient import TestClient
+
+from vetgraph.config import UNCONFIRMED_GRAPH
+from vetgraph.queries import load_catalogue
+from vetgraph.server.app import create_app
+from vetgraph.server.querycheck import inspect
+from vetgraph.server.workers import QueryRequest, WorkerPool
+from vetgraph.store import OxigraphStore, QueryError
+
+INSIGHT_1 = URIRef("https://w3id.org/vetgraph/id/insight/1")
+INSIGHTS = "PREFIX vet: <https://w3id.org/vetgraph/def#> SELECT ?i ?n { ?i a vet:Insight ; vet:number ?n } ORDER BY ?n"
+CONSTRUCT = "CONSTRUCT { ?i ?p ?o } WHERE { BIND(<https://w3id.org/vetgraph/id/insight/1> AS ?i) ?i ?p ?o }"
+ASK = "ASK { <https://w3id.org/vetgraph/id/insight/1> ?p ?o }"
+SELECT_TYPES = {
+    "application/sparql-results+json": "json",
+    "application/sparql-results+xml": "xml",
+    "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
+}
+GRAPH_TYPES = {
+    "text/turtle": "turtle",
+    "application/n-triples": "nt",
+    "application/ld+json": "json-ld",
+    "application/rdf+xml": "xml",
+}
+
+
+@pytest.fixture(scope="module")
+def store(loaded) -> OxigraphStore:
+    return OxigraphStore.from_dataset(loaded.dataset)
+
+
+@pytest.fixture(scope="module")
+def client(store, loaded) -> Iterator[TestClient]:
+    app = create_app(store, ontology=loaded.ontology, catalogue=load_catalogue(), timeout=10, workers=2)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def _insight_numbers(body: bytes, media_type: str) -> list[int]:
+    """The ?n column of the INSIGHTS query, read from any of the four result formats."""
+    if media_type.endswith("json"):
+        return [int(b["n"]["value"]) for b in json.loads(body)["results"]["bindings"]]
+    if media_type.endswith("xml"):
+        ns = "{http://www.w3.org/2005/sparql-results#}"
+        root = ET.fromstring(body)
+        return [int(b.find(f"{ns}literal").text) for b in root.iter(f"{ns}binding") if b.get("name") == "n"]
+    if media_type == "text/csv":
+        return [int(row["n"]) for row in csv.DictReader(io.StringIO(body.decode()))]
+    rows = list(csv.reader(io.StringIO(body.decode()), delimiter="\t"))
+    column = rows[0].index("?n")
+    return [int(row[column].split("^^")[0].strip('"')) for row in rows[1:]]
+
+
+# --- methods x media types ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("media_type", list(SELECT_TYPES))
+@pytest.mark.parametrize("method", ["get", "post-form", "post-direct"])
+def test_select_in_every_result_format_by_every_method(client, media_type, method) -> None:
+    headers = {"Accept": media_type}
+    if method == "get":
+        response = client.get("/sparql", params={"query": INSIGHTS}, headers=headers)
+    elif method == "post-form":
+        response = client.post("/sparql", data={"query": INSIGHTS}, headers=headers)
+    else:
+        response = client.post("/sparql", content=INSIGHTS.encode(),
+                               headers={**headers, "Content-Type": "application/sparql-query"})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].split(";")[0] == media_type
+    assert "Accept" in response.headers["vary"]
+    assert _insight_numbers(response.content, media_type) == list(range(1, 9))
+
+
+@pytest.mark.parametrize("media_type", list(GRAPH_TYPES))
+@pytest.mark.parametrize("method", ["get", "post-form", "post-direct"])
+def test_construct_in_every_rdf_format_by_every_method(client, store, media_type, method) -> None:
+    headers = {"Accept": media_type}
+    if method == "get":
+        response = client.get("/sparql", params={"query": CONSTRUCT}, headers=headers)
+    elif method == "post-form":
+        response = client.post("/sparql", data={"query": CONSTRUCT}, headers=headers)
+    else:
+        response = client.post("/sparql", content=CONSTRUCT.encode(),
+                               headers={**headers, "Content-Type": "application/sparql-query"})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].split(";")[0] == media_type
+    graph = Graph().parse(data=response.content, format=GRAPH_TYPES[media_type])
+    expected = store.query(CONSTRUCT).graph
+    assert set(graph) == set(expected) and len(graph) > 5
+
+
+def test_ask_answers_true_and_false(client) -> None:
+    assert client.get("/sparql", params={"query": ASK}).json() == {"head": {}, "boolean": True}
+    missing = ASK.replace("insight/1", "insight/99")
+    assert client.get("/sparql", params={"query": missing}).json()["boolean"] is False
+
+
+def test_accept_q_values_and_format_parameter_choose_the_format(client) -> None:
+    picked = client.get("/sparql", params={"query": INSIGHTS},
+                        headers={"Accept": "text/csv;q=0.5, application/sparql-results+xml"})
+    assert picked.headers["content-type"].startswith("application/sparql-results+xml")
+    low = client.get("/sparql", params={"query": INSIGHTS},
+                     headers={"Accept": "application/sparql-results+json;q=0.1, text/*;q=0.6"})
+    assert low.headers["content-type"].startswith("text/csv")  # text/csv comes before TSV in server order
+    excluded = client.get("/sparql", params={"query": INSIGHTS},
+                          headers={"Accept": "text/csv;q=0, */*;q=0.5"})
+    assert excluded.headers["content-type"].startswith("application/sparql-results+json")
+    by_param = client.get("/sparql", params={"query": INSIGHTS, "format": "tsv"}, headers={"Accept": "text/csv"})
+    assert by_param.headers["content-type"].startswith("text/tab-separated-values")
+    alias = client.get("/sparql", params={"query": INSIGHTS}, headers={"Accept": "application/json"})
+    assert alias.headers["content-type"].startswith("application/sparql-results+json")
+
+
+def test_406_when_no_acceptable_format(client) -> None:
+    select = client.get("/sparql", params={"query": INSIGHTS}, headers={"Accept": "text/turtle"})
+    assert select.status_code == 406
+    assert "application/sparql-results+json" in select.text
+    construct = client.get("/sparql", params={"query": CONSTRUCT}, headers={"Accept": "text/csv"})
+    assert construct.status_code == 406
+    assert "text/turtle" in construct.text
+    unknown = client.get("/sparql", params={"query": INSIGHTS, "format": "yaml"})
+    assert unknown.status_code == 400 and "unknown format" in unknown.text
+
+
+def test_syntax_error_is_400_with_the_parsers_message(client) -> None:
+    bad = "SELECT * WHERE { ?s ?p }"
+    with pytest.raises(SyntaxError) as parser:
+        ox.Store().query(bad)
+    response = client.get("/sparql", params={"query": bad})
+    assert response.status_code == 400
+    assert str(parser.value.msg) in response.text
+
+
+def test_evaluation_error_is_400_with_a_message(client) -> None:
+    response = client.get("/sparql", params={"query": 'SELECT * { BIND(REGEX("a", "(") AS ?x) }'})
+    # Oxigraph evaluates an invalid regex to an error (unbound), so this still answers; a wrong dataset IRI
+    # is a real evaluation-time failure:
+    assert response.status_code == 200
+    failing = client.get("/sparql", params={"query": "SELECT * { ?s ?p ?o }", "default-graph-uri": "not an iri"})
+    assert failing.status_code == 400 and failing.text.strip()
+
+
+# --- read-only, no SERVICE --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["sparql-update-body", "form-update", "get-update", "update-in-query"])
+def test_updates_are_refused(client, how) -> None:
+    update = "INSERT DATA { <urn:x> <urn:y> <urn:z> }"
+    if how == "sparql-update-body":
+        response = client.post("/sparql", content=update, headers={"Content-Type": "application/sparql-update"})
+    elif how == "form-update":
+        response = client.post("/sparql", data={"update": update})
+    elif how == "get-update":
+        response = client.get("/sparql", params={"update": update})
+    else:
+        response = client.get("/sparql", params={"query": "PREFIX ex: <urn:ex:> " + update})
+    assert response.status_code == 403
+    assert "read-only" in response.text
+    assert client.get("/sparql", params={"query": "ASK { <urn:x> <urn:y> <urn:z> }"}).json()["boolean"] is False
+
+
+SERVICE_QUERIES = [
+    "SELECT * { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+    "select * { service silent <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+    r"SELECT * { \u0053ERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+    "PREFIX ex: <urn:ex:>\nSELECT * { ?s ex:a\\# SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }",
+    "SELECT * {?s ?p ?o} # comment\n; SERVICE<http://127.0.0.1:9/>{}",
+]
+NOT_SERVICE = [
+    "SELECT * { ?s ?p ?o } LIMIT 1 # a SERVICE in a comment",
+    'SELECT ?x { BIND("SERVICE <http://127.0.0.1:9/>" AS ?x) }',
+    "SELECT ?x { BIND('''multi\nline SERVICE''' AS ?x) }",
+    "PREFIX ex: <urn:service:> SELECT ?service { ?service ex:SERVICE ?o } LIMIT 1",
+    "SELECT * { <urn:x#SERVICE> ?p ?o }",
+]
+
+
+@pytest.mark.parametrize("query", SERVICE_QUERIES)
+def test_service_is_refused(client, query) -> None:
+    response = client.post("/sparql", data={"query": query})
+    assert response.status_code == 403, response.text
+    assert "SERVICE" in response.text
+
+
+@pytest.mark.parametrize("query", NOT_SERVICE)
+def test_service_in_comments_strings_iris_and_names_is_not_refused(client, query) -> None:
+    assert not inspect(query).service
+    response = client.post("/sparql", data={"query": query})
+    assert response.status_code == 200, response.text
+
+
+def test_query_forms_are_recognised() -> None:
+    assert inspect("PREFIX a: <urn:a> BASE <urn:b> # c\n select * {}").form == "SELECT"
+    assert inspect("construct where { ?s ?p ?o }").form == "CONSTRUCT"
+    assert inspect("DELETE WHERE { ?s ?p ?o }").update
+    assert not inspect("SELECT (RAND() AS ?r) {}").deterministic
+    assert inspect("SELECT ?rand {}").deterministic
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server API
+        self.hits.append(self.path)
+        self.send_response(500)
+        self.end_headers()
+
+    do_POST = do_GET  # noqa: N815
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_workers_cannot_fetch_even_if_the_check_is_bypassed() -> None:
+    """Defence in depth: a worker has no free file descriptors, so SERVICE fails without any request."""
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Recorder.hits = []
+    query = f"SELECT * {{ SERVICE <http://127.0.0.1:{server.server_port}/sparql> {{ ?s ?p ?o }} }}"
+
+    async def scenario() -> tuple[str, bytes]:
+        pool = WorkerPool(ox.Store().dump(format=ox.RdfFormat.N_QUADS), size=1)
+        await pool.start()
+        try:
+            with pytest.raises(QueryError) as failure:
+                await pool.run(QueryRequest(query, "json", None, 5.0))
+            answer = await pool.run(QueryRequest("ASK {}", "json", None, 5.0))  # the worker still serves
+            return failure.value.message, answer.body
+        finally:
+            await pool.close()
+
+    try:
+        message, body = asyncio.run(scenario())
+    finally:
+        server.shutdown()
+    assert "open files" in message
+    assert _Recorder.hits == []
+    assert b"true" in body
+
+
+# --- service description, dataset, limits, CORS ----------------------------------------------------------
+
+
+def test_service_description_in_rdf_and_query_ui_for_browsers(client, store) -> None:
+    response = client.get("/sparql", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    graph = Graph().parse(data=response.text, format="turtle")
+    sd = "http://www.w3.org/ns/sparql-service-description#"
+    services = list(graph.subjects(URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), URIRef(sd + "Service")))
+    assert len(services) == 1
+    assert (services[0], URIRef(sd + "supportedLanguage"), URIRef(sd + "SPARQL11Query")) in graph
+    assert (None, URIRef(sd + "resultFormat"), URIRef("http://www.w3.org/ns/formats/SPARQL_Results_JSON")) in graph
+    assert (None, URIRef("http://rdfs.org/ns/void#triples"), Literal(len(store))) in graph
+    page = client.get("/sparql", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert page.status_code == 200 and "yasgui.min.js" in page.text
+
+
+def test_dataset_parameters_select_the_graphs(client, store) -> None:
+    count = "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"
+    everything = client.get("/sparql", params={"query": count}).json()
+    only_unconfirmed = client.get("/sparql", params={"query": count, "default-graph-uri": UNCONFIRMED_GRAPH}).json()
+    expected = len(list(store.store.quads_for_pattern(None, None, None, ox.NamedNode(UNCONFIRMED_GRAPH))))
+    assert int(only_unconfirmed["results"]["bindings"][0]["n"]["value"]) == expected
+    assert int(everything["results"]["bindings"][0]["n"]["value"]) > expected > 0
+
+
+def test_post_without_a_known_content_type_is_415_and_without_query_400(client) -> None:
+    response = client.post("/sparql", content=b"SELECT * {}", headers={"Content-Type": "text/plain"})
+    assert response.status_code == 415
+    assert client.post("/sparql", data={"nothing": "x"}).status_code == 400
+    assert client.post("/sparql", content=b"\xff\xfe", headers={"Content-Type": "application/sparql-query"}
+                       ).status_code == 400
+
+
+def test_request_body_over_the_limit_is_413(store) -> None:
+    app = create_app(store, max_body_bytes=1000, workers=1)
+    with TestClient(app) as small:
+        big = "SELECT * { ?s ?p ?o } #" + "x" * 2000
+        response = small.post("/sparql", content=big, headers={"Content-Type": "application/sparql-query"})
+        assert response.status_code == 413 and "1000 bytes" in response.text
+        assert small.post("/sparql", data={"query": "ASK {}"}).status_code == 200
+
+
+def test_result_over_the_limit_is_refused_with_a_message(store) -> None:
+    app = create_app(store, max_result_bytes=2000, workers=1, cache_bytes=0)
+    with TestClient(app) as small:
+        response = small.get("/sparql", params={"query": "SELECT * { ?s ?p ?o }"})
+        assert response.status_code == 503
+        assert "2000 bytes" in response.text and "LIMIT" in response.text
+        assert small.get("/sparql", params={"query": "SELECT * { ?s ?p ?o } LIMIT 1"}).status_code == 200
+
+
+def test_cors_for_get_and_preflight(client) -> None:
+    response = client.get("/sparql", params={"query": ASK}, headers={"Origin": "https://example.org"})
+    assert response.headers["access-control-allow-origin"] == "*"
+    preflight = client.options("/sparql", headers={"Origin": "https://example.org",
+                                                   "Access-Control-Request-Method": "POST",
+                                                   "Access-Control-Request-Headers": "content-type"})
+    assert preflight.status_code == 200
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    data = client.get("/id/insight/1", headers={"Origin": "https://example.org", "Accept": "text/turtle"})
+    assert data.headers["access-control-allow-origin"] == "*"
+
+
+def test_health(client, store) -> None:
+    body = client.get("/health").json()
+    assert body["status"] == "ok" and body["triples"] == len(store) and body["query_workers"] == 2
+
+
+def test_unknown_path_is_404_and_wrong_method_405(client) -> None:
+    assert client.get("/nothing-here").status_code == 404
+    assert client.delete("/sparql").status_code == 405
