@@ -32,7 +32,7 @@ from rdflib import RDFS, SKOS, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, XSD
 
 from vetgraph.config import ID_BASE, PROJECT_ROOT, UNCONFIRMED_GRAPH, VET_NS, Paths
-from vetgraph.loading import LoadError, _rebaser, load_data, load_graph, new_dataset, rdf_files
+from vetgraph.loading import LoadError, rebaser, load_data, load_graph, new_dataset, rdf_files
 
 CURATION_FOLDER = "curation"
 METADATA_FILE = "curation-metadata.json"
@@ -615,7 +615,7 @@ def read_curated(
     provenance = Provenance()
     results: list[tuple[Path, Dataset]] = []
     # The mapping writes canonical IRIs, like the data files; the loader's rule moves both to the configured base.
-    rebase = _rebaser() or (lambda term: term)
+    rebase = rebaser() or (lambda term: term)
     for table in tables:
         dataset = new_dataset()
         for prefix, namespace in PREFIXES.items():

@@ -112,7 +112,7 @@ def parse_file(path: Path, into: Dataset, base_iri: str | None = None) -> None:
         raise LoadError(path, message, error.lineno, error.offset) from None
     except (OSError, ValueError) as error:
         raise LoadError(path, str(error)) from None
-    rebase = _rebaser()
+    rebase = rebaser()
     for prefix, namespace in _prefixes(path):
         into.bind(prefix, rebase(URIRef(namespace)) if rebase else namespace, override=False)
     graphs: dict[object, Graph] = {}
@@ -137,7 +137,7 @@ def parse_file(path: Path, into: Dataset, base_iri: str | None = None) -> None:
         graph.add((s, p, o))
 
 
-def _rebaser():
+def rebaser():
     """A function moving the data's canonical IRIs onto the configured base, or None when they agree."""
     from vetgraph import config
 
