@@ -83,8 +83,7 @@ NAMESPACES: dict[str, str] = {
     "xsd": str(XSD), "access": AUTHORITY + "access-right/", "country": AUTHORITY + "country/",
     "filetype": AUTHORITY + "file-type/", "frequency": AUTHORITY + "frequency/", "language": AUTHORITY + "language/",
     "licence": AUTHORITY + "licence/", "theme": AUTHORITY + "data-theme/", "eurovoc": "http://eurovoc.europa.eu/",
-    "iana": IANA,
-}
+}  # no prefix for IANA media types: "iana:application\/ld\+json" would need escapes
 
 
 class ReleaseError(Exception):
@@ -297,7 +296,8 @@ def catalog_graph(release: Release, base_url: str, dumps: Sequence[Dump], cites:
 
     g.add((catalog, RDF.type, DCAT.Catalog))
     g.add((catalog, DCTERMS.title, Literal("vetgraph catalogue", lang="en")))
-    g.add((catalog, DCTERMS.description, Literal(f"The releases of the vetgraph dataset: {release.title}.", lang="en")))
+    g.add((catalog, DCTERMS.description, Literal(
+        "Catalogue of the vetgraph releases: the dataset, its downloads and its SPARQL endpoint.", lang="en")))
     g.add((catalog, DCTERMS.publisher, publisher))
     g.add((catalog, FOAF.homepage, _document(g, base_url)))
     for triple in ((DCTERMS.issued, issued), (DCTERMS.modified, modified), (DCTERMS.language, language),

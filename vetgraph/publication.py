@@ -18,9 +18,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from vetgraph.config import BASE_IRI, PROJECT_ROOT, Paths
+
+if TYPE_CHECKING:  # the heavy modules are imported only when a build runs
+    from vetgraph.catalog import Dump, PublishedFile, Release
+    from vetgraph.dumps import Prepared
+    from vetgraph.loading import Loaded
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
 DEFAULT_OUT = PROJECT_ROOT / "dist"
@@ -97,17 +102,15 @@ class _Folder:
     """The temporary release folder: writes files and remembers what it wrote."""
 
     def __init__(self, root: Path):
-        from vetgraph.catalog import PublishedFile
-
         self.root = root
         self.files: dict[str, PublishedFile] = {}
-        self._published = PublishedFile
 
-    def write(self, name: str, data: bytes):
+    def write(self, name: str, data: bytes) -> PublishedFile:
+        from vetgraph.catalog import PublishedFile
         from vetgraph.dumps import sha256_hex
 
         write_file(self.root / name, data)
-        self.files[name] = self._published(name, len(data), sha256_hex(data))
+        self.files[name] = PublishedFile(name, len(data), sha256_hex(data))
         return self.files[name]
 
 
@@ -133,8 +136,11 @@ def build(options: BuildOptions) -> BuildResult:
     progress.step("validating against the SHACL shapes")
     _validate(loaded)
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    except OSError as error:
+        raise BuildError(f"cannot create the release folder beside {target}: {error}") from None
     try:
         context = _Context(options, release, base_url, loaded, _Folder(temporary), target)
         for text, run in steps:
@@ -165,15 +171,17 @@ def _validate(loaded) -> None:
 
 @dataclass
 class _Context:
+    """What the steps of one build share."""
+
     options: BuildOptions
-    release: object
+    release: Release
     base_url: str
-    loaded: object
+    loaded: Loaded
     folder: _Folder
     target: Path
-    prepared: object = None
-    dumps: list = field(default_factory=list)
-    extra: list = field(default_factory=list)
+    prepared: Prepared | None = None
+    dumps: list[Dump] = field(default_factory=list)
+    extra: list[tuple[PublishedFile, str]] = field(default_factory=list)  # (file, one-line description)
 
 
 def _steps(options: BuildOptions) -> list[tuple[str, Callable[[_Context], None]]]:
