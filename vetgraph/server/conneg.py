@@ -23,6 +23,7 @@ class Offer:
     media_type: str  # what Content-Type says
     aliases: tuple[str, ...] = field(default=())  # other media types a client may ask for it by
     extension: str | None = None  # the file extension that selects it (`.ttl`)
+    synonyms: tuple[str, ...] = ()  # other `?format=` names clients send (SPARQLWrapper: turtle, json-ld ...)
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def by_name(name: str, offers: Sequence[Offer]) -> Offer | None:
     """The offer a `?format=` value names: a short name (`ttl`), an extension or a media type."""
     wanted = name.strip().lower()
     for offer in offers:
-        if wanted in (offer.name, offer.media_type, *offer.aliases) or (offer.extension and wanted == offer.extension):
+        if wanted in (offer.name, offer.media_type, *offer.aliases, *offer.synonyms) or wanted == offer.extension:
             return offer
     return None
 
@@ -137,13 +138,18 @@ _ALIASES = {
 }
 _EXTENSIONS = {"json": "srj", "xml": "srx", "csv": "csv", "tsv": "tsv",
                "ttl": "ttl", "nt": "nt", "jsonld": "jsonld", "rdf": "rdf"}
+# For a graph result, "json" and "xml" (what SPARQLWrapper sends for any query form) mean JSON-LD and RDF/XML.
+_SYNONYMS = {"json": (), "xml": (), "csv": (), "tsv": ("text",), "ttl": ("turtle", "n3"),
+             "nt": ("ntriples", "n-triples"), "jsonld": ("json-ld", "json"), "rdf": ("rdf+xml", "rdfxml", "xml")}
 
-TABULAR_OFFERS: tuple[Offer, ...] = tuple(
-    Offer(name, media, _ALIASES[name], _EXTENSIONS[name]) for name, (media, _) in TABULAR_FORMATS.items()
-)
-GRAPH_OFFERS: tuple[Offer, ...] = tuple(
-    Offer(name, media, _ALIASES[name], _EXTENSIONS[name]) for name, (media, _) in GRAPH_FORMATS.items()
-)
+
+
+def _offer(name: str, media_type: str) -> Offer:
+    return Offer(name, media_type, _ALIASES[name], _EXTENSIONS[name], _SYNONYMS[name])
+
+
+TABULAR_OFFERS: tuple[Offer, ...] = tuple(_offer(name, media) for name, (media, _) in TABULAR_FORMATS.items())
+GRAPH_OFFERS: tuple[Offer, ...] = tuple(_offer(name, media) for name, (media, _) in GRAPH_FORMATS.items())
 HTML_OFFER = Offer("html", "text/html", ("application/xhtml+xml",), "html")
 #: A resource description: Turtle first, so that clients without a preference (curl, */*) get data;
 #: browsers ask for text/html explicitly and get the page.

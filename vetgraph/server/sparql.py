@@ -186,7 +186,9 @@ async def endpoint(request: Request) -> Response:
             raise Refusal(400, "give exactly one query parameter")
         dataset = (tuple(v for n, v in params if n == "default-graph-uri"),
                    tuple(v for n, v in params if n == "named-graph-uri"))
-        tabular, graph = result_offers(request.headers.get("accept"), dict(params).get("format"))
+        # `output=` is the older name of the same parameter (Fuseki, Virtuoso and their clients send it)
+        format_name = dict(params).get("format") or dict(params).get("output")
+        tabular, graph = result_offers(request.headers.get("accept"), format_name)
         answer = await execute(site, query, tabular=tabular, graph=graph,
                                dataset=dataset if dataset[0] or dataset[1] else None)
     except Refusal as refusal:

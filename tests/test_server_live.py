@@ -1,0 +1,233 @@
+"""`vetgraph serve` as a real process on a loopback port: third-party SPARQL clients (SPARQLWrapper,
+rdflib's SPARQLStore) get the expected answers, the time limit holds for pathological queries while other
+requests are answered, the server refuses to start on invalid data, and it fronts a remote store."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from rdflib import Graph, Literal, URIRef
+
+from vetgraph.config import DATASET_IRI, PROJECT_ROOT, UNCONFIRMED_GRAPH
+
+FIXTURES = Path(__file__).resolve().parent / "data" / "server"
+TIMEOUT = 2.0
+#: Allowed lateness of an answer at the time limit on a loaded 2-core machine (kill, reply, HTTP).
+MARGIN = 2.5
+PATHOLOGICAL = [
+    "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }",
+    "SELECT (COUNT(*) AS ?n) WHERE { ?a (<urn:p>|!<urn:p>)* ?b . ?c ?d ?e . ?f ?g ?h }",
+]
+
+
+def _start(args: list[str], cwd: Path = PROJECT_ROOT) -> tuple[subprocess.Popen, str]:
+    """Run `vetgraph serve ARGS --port 0`; the URL it prints once it listens."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vetgraph", "serve", "--port", "0", *args],
+        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
+    try:
+        first = lines.get(timeout=90)
+    except queue.Empty:
+        process.kill()
+        raise RuntimeError("vetgraph serve printed no URL within 90 s") from None
+    url = first.strip().split(" at ")[-1]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "health", timeout=2).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"vetgraph serve at {url} did not become healthy")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    process, url = _start(["--timeout", str(TIMEOUT), "--workers", "2", "--dist", "/nonexistent"])
+    try:
+        yield url
+    finally:
+        _stop(process)
+
+
+def test_serve_prints_the_url_and_maps_the_iri_base(server) -> None:
+    assert server.startswith("http://127.0.0.1:") and server.endswith("/")
+    response = httpx.get(server + "id/insight/1", headers={"Accept": "text/turtle"})
+    graph = Graph().parse(data=response.text, format="turtle")
+    assert (URIRef("https://w3id.org/vetgraph/id/insight/1"), None, None) in graph
+
+
+def test_sparqlwrapper_gets_the_expected_answers(server) -> None:
+    from SPARQLWrapper import JSON, TURTLE, SPARQLWrapper
+
+    client = SPARQLWrapper(server + "sparql")
+    client.setQuery("PREFIX vet: <https://w3id.org/vetgraph/def#> "
+                    "SELECT ?n WHERE { ?i a vet:Insight ; vet:number ?n } ORDER BY ?n")
+    client.setReturnFormat(JSON)
+    rows = client.query().convert()["results"]["bindings"]
+    assert [int(r["n"]["value"]) for r in rows] == list(range(1, 9))
+    client.setMethod("POST")
+    client.setQuery('ASK { ?r <https://w3id.org/vetgraph/def#doi> "10.2767/25307" }')
+    assert client.query().convert()["boolean"] is True
+    client.setMethod("GET")
+    client.setQuery("CONSTRUCT WHERE { <https://w3id.org/vetgraph/id/insight/7> ?p ?o }")
+    client.setReturnFormat(TURTLE)
+    graph = Graph().parse(data=client.query().convert(), format="turtle")
+    assert (URIRef("https://w3id.org/vetgraph/id/insight/7"), URIRef("https://w3id.org/vetgraph/def#number"),
+            Literal(7)) in graph
+
+
+def test_rdflib_sparqlstore_gets_the_expected_answers(server) -> None:
+    from rdflib.plugins.stores.sparqlstore import SPARQLStore
+
+    graph = Graph(store=SPARQLStore(server + "sparql", returnFormat="json"))
+    rows = list(graph.query("SELECT ?doi WHERE { ?r <https://w3id.org/vetgraph/def#doi> ?doi }"))
+    assert Literal("10.2767/25307") in {row[0] for row in rows}
+    assert graph.query("ASK { <https://w3id.org/vetgraph/id/insight/1> ?p ?o }").askAnswer is True
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pathological", PATHOLOGICAL)
+def test_time_limit_holds_while_other_requests_are_answered(server, pathological) -> None:
+    outcome: dict[str, object] = {}
+
+    def slow() -> None:
+        started = time.monotonic()
+        response = httpx.post(server + "sparql", data={"query": pathological}, timeout=60)
+        outcome["status"], outcome["seconds"], outcome["text"] = (
+            response.status_code, time.monotonic() - started, response.text)
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    time.sleep(0.4)  # the pathological query is running now
+    started = time.monotonic()
+    quick = httpx.get(server + "sparql", params={"query": "SELECT ?n { <https://w3id.org/vetgraph/id/insight/2> "
+                                                          "<https://w3id.org/vetgraph/def#number> ?n }"}, timeout=30)
+    quick_seconds = time.monotonic() - started
+    page = httpx.get(server + "id/insight/3", headers={"Accept": "text/html"}, timeout=30)
+    thread.join(timeout=TIMEOUT + 30)
+    assert quick.status_code == 200 and quick.json()["results"]["bindings"][0]["n"]["value"] == "2"
+    assert quick_seconds < TIMEOUT, "a simple query waited for the pathological one"
+    assert page.status_code == 200
+    assert outcome["status"] == 503, outcome
+    assert "time limit" in str(outcome["text"])
+    assert TIMEOUT - 0.2 <= float(outcome["seconds"]) <= TIMEOUT + MARGIN, outcome["seconds"]
+    # The killed worker is replaced: the pool is back to full strength.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        health = httpx.get(server + "health").json()
+        if health["query_workers"] == 2:
+            break
+        time.sleep(0.2)
+    assert health["query_workers"] == 2 and health["workers_replaced"] >= 1
+
+
+def test_refuses_to_start_on_violations() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "vetgraph", "serve", "--port", "0", "--data", str(FIXTURES / "invalid.ttl")],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 1
+    assert "Violation" in result.stderr and "do not conform" in result.stderr
+    assert result.stdout == ""  # never started
+
+
+def test_busy_port_is_a_clear_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "vetgraph", "serve", "--port", str(port)],
+            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+        )
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "Traceback" not in result.stderr
+
+
+# --- in front of a remote store -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def oxigraph_url(tmp_path_factory, loaded) -> Iterator[str]:
+    """`oxigraph serve` holding the data in the published layout (data graph + unconfirmed graph)."""
+    binary = Path(sys.executable).parent / "oxigraph"
+    if not binary.exists() and not shutil.which("oxigraph"):
+        message = "the oxigraph server binary is absent (pip install oxigraph)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    location = tmp_path_factory.mktemp("oxigraph")
+    process = subprocess.Popen([str(binary if binary.exists() else shutil.which("oxigraph")), "serve",
+                                "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        lines = []
+        for s, p, o, g in loaded.dataset.quads((None, None, None, None)):
+            graph = UNCONFIRMED_GRAPH if g is not None and str(g) == UNCONFIRMED_GRAPH else DATASET_IRI
+            lines.append(f"{s.n3()} {p.n3()} {o.n3()} <{graph}> .")
+        httpx.post(base + "/store", content="\n".join(lines).encode(),
+                   headers={"Content-Type": "application/n-quads"}, timeout=30).raise_for_status()
+        yield base + "/query"
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_app_fronts_a_remote_store(oxigraph_url, loaded) -> None:
+    from starlette.testclient import TestClient
+
+    from vetgraph.queries import load_catalogue
+    from vetgraph.remote import RemoteStore
+    from vetgraph.server.app import create_app
+
+    app = create_app(RemoteStore(oxigraph_url, timeout=10), ontology=loaded.ontology, catalogue=load_catalogue())
+    with TestClient(app) as client:
+        select = client.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) { ?s a "
+                                                         "<https://w3id.org/vetgraph/def#Insight> }"})
+        assert select.status_code == 200, select.text
+        assert json.loads(select.text)["results"]["bindings"][0]["n"]["value"] == "8"
+        page = client.get("/id/insight/1", headers={"Accept": "text/html"})
+        assert page.status_code == 200 and "Embracing the benefits" in page.text
+        stored = client.get("/queries/insight", params={"number": "2", "format": "csv"})
+        assert stored.status_code == 200 and "insight/2" in stored.text
+        assert client.get("/sparql", params={"query": "SELECT * { SERVICE <http://127.0.0.1:9/> {} }"}
+                          ).status_code == 403
+        assert client.get("/").status_code == 200
