@@ -130,6 +130,19 @@ def test_json_ld_is_compact_with_named_graph() -> None:
     assert {node["@id"] for node in unconfirmed} == {"fx:insight-2", "fx:report", "fx:unconfirmed-publisher"}
 
 
+def test_check_refuses_a_dump_that_does_not_parse_back() -> None:
+    graph = Graph()
+    # An IRI that cannot be split into an XML namespace and a local name: Oxigraph's RDF/XML writer emits
+    # an element without a local name, which no parser accepts.
+    graph.add((URIRef("https://example.org/s"), URIRef("https://example.org/p/1"), Literal("x")))
+    prepared = dumps.prepare(graph)
+    prepared.check("ttl", prepared.serialize("ttl"))
+    with pytest.raises(ValueError, match="RDF/XML dump does not parse back"):
+        prepared.check("rdf", prepared.serialize("rdf"))
+    with pytest.raises(ValueError, match="parses back to 0 statements, not 1"):
+        prepared.check("nt", b"")
+
+
 def test_gzip_copy_is_reproducible() -> None:
     data = b"<https://example.org/s> <https://example.org/p> \"o\" .\n"
     assert dumps.gzip_bytes(data) == dumps.gzip_bytes(data)

@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from operator import itemgetter
+from xml.parsers.expat import ExpatError, ParserCreate
 
 import pyoxigraph as ox
 from rdflib import Dataset, Graph
@@ -54,6 +55,12 @@ FORMATS: dict[str, DumpFormat] = {
     "rdf": DumpFormat("rdf", "RDF/XML", "application/rdf+xml", "RDF_XML", False),
     "trig": DumpFormat("trig", "TriG", "application/trig", "RDF_TRIG", True),
     "nq": DumpFormat("nq", "N-Quads", "application/n-quads", "RDF_N_QUADS", True),
+}
+
+
+_OX_FORMATS = {
+    "ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD,
+    "rdf": ox.RdfFormat.RDF_XML, "trig": ox.RdfFormat.TRIG, "nq": ox.RdfFormat.N_QUADS,
 }
 
 
@@ -104,6 +111,22 @@ class Prepared:
         if fmt == "jsonld":
             return json_ld(self.quads, self.prefixes)
         raise ValueError(f"unknown dump format {fmt!r} (known: {', '.join(FORMATS)})")
+
+
+    def check(self, fmt: str, data: bytes) -> None:
+        """Raise ValueError unless `data` (written by `serialize(fmt)`) parses back, with Oxigraph, to as many
+        statements as it should hold. RDF/XML is also checked by expat for well-formed XML with namespaces:
+        Oxigraph writes an element without local name for a predicate IRI that cannot be split into namespace
+        and local name (e.g. .../p/1), and its own parser is lenient enough to read that back."""
+        expected = len(self.quads) if FORMATS[fmt].named_graphs else len(self.triples())
+        try:
+            if fmt == "rdf":
+                _well_formed_xml(data)
+            found = sum(1 for _ in ox.parse(data, format=_OX_FORMATS[fmt]))
+        except (SyntaxError, ExpatError) as error:
+            raise ValueError(f"the {FORMATS[fmt].title} dump does not parse back: {error}") from None
+        if found != expected:
+            raise ValueError(f"the {FORMATS[fmt].title} dump parses back to {found} statements, not {expected}")
 
 
 def prepare(source: Dataset | Graph, namespaces: Iterable[tuple[str, object]] | None = None) -> Prepared:
@@ -204,6 +227,11 @@ def stable_blank_nodes(quads: list[ox.Quad]) -> list[ox.Quad]:
         return final[term.value] if isinstance(term, ox.BlankNode) else term
 
     return [ox.Quad(relabel(q.subject), q.predicate, relabel(q.object), q.graph_name) for q in quads]
+
+
+def _well_formed_xml(data: bytes) -> None:
+    parser = ParserCreate(namespace_separator=" ")
+    parser.Parse(data, True)
 
 
 def _sorted_prefixes(data: bytes) -> bytes:

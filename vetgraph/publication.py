@@ -228,6 +228,10 @@ def _dump_writer(extension: str) -> Callable[[_Context], None]:
 
         fmt = FORMATS[extension]
         data = ctx.prepared.serialize(extension)
+        try:
+            ctx.prepared.check(extension, data)  # a verified dump, or no release
+        except ValueError as error:
+            raise BuildError(f"vetgraph.{extension}: {error}") from None
         ctx.dumps.append(Dump(ctx.folder.write(f"vetgraph.{extension}", data), fmt))
         ctx.dumps.append(Dump(ctx.folder.write(f"vetgraph.{extension}.gz", gzip_bytes(data)), fmt, compressed=True))
 
