@@ -117,6 +117,8 @@ def test_insight(store, facts) -> None:
     assert not any(p == DCT + "title" for p, _ in seven)
     assert (VET_NS + "titleEvidence", vet("NotRecorded")) in seven
     assert table(store, "insight", number=str(len(facts["insights"]) + 1)) == []
+    # the insights are the report's: the CoVE mapping report has none recorded
+    assert table(store, "insight", number="3", report="report/mapping-coves-2019") == []
 
 
 def test_topics(store, facts) -> None:
@@ -180,10 +182,15 @@ def fixture_store(request):
     ],
 )
 def test_projects_filters(fixture_store, values, expected) -> None:
-    rows = table(fixture_store, "projects", **values)
+    rows = table(fixture_store, "projects", report="http://example.org/test/report", **values)
     assert {str(r["project"]).rsplit("/", 1)[1]: str(r["kind"]).rsplit("#", 1)[1] for r in rows} == expected
     if values.get("country", "").upper() == "FIN":
         assert {str(r["countryCode"]) for r in rows} >= {"FIN"}
+
+
+def test_projects_of_another_report(fixture_store) -> None:
+    rows = table(fixture_store, "projects", report="http://example.org/test/other-report", country="FIN")
+    assert [str(r["project"]) for r in rows] == ["http://example.org/test/practice-d"]
 
 
 def test_actors(store, facts) -> None:
