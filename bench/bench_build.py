@@ -42,10 +42,10 @@ def native_limit(files: list[Path]) -> tuple[float, int]:
     return time.perf_counter() - started, len(quads)
 
 
-def run_build(paths: Paths, work: Path) -> tuple[float, list[tuple[str, float]]]:
+def run_build(paths: Paths, work: Path, jobs: int | None) -> tuple[float, list[tuple[str, float]]]:
     out = work / "dist"
     started = time.perf_counter()
-    result = build(BuildOptions(out=out, paths=paths))
+    result = build(BuildOptions(out=out, paths=paths, jobs=jobs))
     return time.perf_counter() - started, result.timings
 
 
@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scales", type=int, nargs="*", default=[10, 100], help="synthetic scales (default 10 100)")
     parser.add_argument("--no-real", action="store_true", help="skip the project's real data")
     parser.add_argument("--repeat", type=int, default=1, help="runs per corpus; the median is printed")
+    parser.add_argument("--jobs", type=int, default=None, help="build --jobs: parallel validation processes")
     args = parser.parse_args(argv)
 
     rows = []
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                 native, statements = native_limit(files)
                 run_dir = work / f"{name.replace(' ', '-')}-{run}"
                 run_dir.mkdir()
-                total, timings = run_build(paths, run_dir)
+                total, timings = run_build(paths, run_dir, args.jobs)
                 totals.append(total)
                 natives.append(native)
                 grouped: dict[str, float] = defaultdict(float)

@@ -78,6 +78,8 @@ class BuildOptions:
     release_file: Path = DEFAULT_RELEASE
     paths: Paths = field(default_factory=Paths)
     with_labels: bool = False
+    #: validate in N parallel processes (vetgraph.parallel_validation); None: one pySHACL run
+    jobs: int | None = None
     #: dump of the release CHANGES.md compares with; default: the vetgraph.nq of the release being replaced
     changes_since: Path | None = None
     progress: bool = False
@@ -134,7 +136,7 @@ def build(options: BuildOptions) -> BuildResult:
     except LoadError as error:
         raise BuildError(str(error)) from None
     progress.step("validating against the SHACL shapes")
-    _validate(loaded)
+    _validate(loaded, options.jobs)
 
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -159,10 +161,10 @@ def build(options: BuildOptions) -> BuildResult:
     return BuildResult(target, files, sum(f.size for f in context.folder.files.values()), progress.timings)
 
 
-def _validate(loaded) -> None:
+def _validate(loaded: Loaded, jobs: int | None) -> None:
     from vetgraph.validation import ValidationOutcome, format_text, validate
 
-    outcome = validate(loaded)
+    outcome = validate(loaded, jobs=jobs)
     if outcome.violations:
         shown = [f for f in outcome.results if f.severity == "Violation"][:SHOWN_FINDINGS]
         text = format_text(ValidationOutcome(shown, outcome.report_graph), loaded.dataset.namespace_manager)
@@ -459,13 +461,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--changes-since", type=Path, default=None, metavar="DUMP",
                         help="dump of the release CHANGES.md compares with (default: vetgraph.nq of the "
                              "release being replaced)")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N",
+                        help="validate in N parallel processes (large graphs; see vetgraph validate --jobs)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress lines and no summary")
 
 
 def run(args: argparse.Namespace) -> int:
     options = BuildOptions(
         out=args.out, base_url=args.base_url, release_file=args.release, with_labels=args.with_labels,
-        changes_since=args.changes_since, progress=sys.stderr.isatty() and not args.quiet,
+        changes_since=args.changes_since, jobs=args.jobs, progress=sys.stderr.isatty() and not args.quiet,
     )
     try:
         result = build(options)
