@@ -83,6 +83,7 @@ NAMESPACES: dict[str, str] = {
     "xsd": str(XSD), "access": AUTHORITY + "access-right/", "country": AUTHORITY + "country/",
     "filetype": AUTHORITY + "file-type/", "frequency": AUTHORITY + "frequency/", "language": AUTHORITY + "language/",
     "licence": AUTHORITY + "licence/", "theme": AUTHORITY + "data-theme/", "eurovoc": "http://eurovoc.europa.eu/",
+    "this": DATASET_IRI + "#",  # the distributions, checksums, partitions... described here
 }  # no prefix for IANA media types: "iana:application\/ld\+json" would need escapes
 
 

@@ -318,7 +318,8 @@ def _write_void(ctx: _Context) -> None:
     wanted = [ctx.release.about, *ctx.release.examples]
     examples = [iri for iri in wanted if iri in subjects]
     graph = void_graph(ctx.release, ctx.base_url, ctx.prepared, [d.file.name for d in ctx.dumps], examples)
-    data = prepare(graph, NAMESPACES.items()).serialize("ttl")
+    # The data's own prefixes too, so that partitions read vet:Report rather than <...def#Report>.
+    data = prepare(graph, [*NAMESPACES.items(), *ctx.prepared.prefixes.items()]).serialize("ttl")
     ctx.extra.append((ctx.folder.write("void.ttl", data), "VoID description: statistics, partitions, access points"))
 
 
