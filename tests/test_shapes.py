@@ -31,7 +31,7 @@ from rdflib.collection import Collection
 from rdflib.term import Node
 
 from vetgraph.config import ID_BASE, SHAPES_IRI, VET_NS, Paths
-from vetgraph.loading import Loaded, load_graph, load_project
+from vetgraph.loading import Loaded, load_data, load_graph, load_project
 from vetgraph.validation import ValidationOutcome, validate
 
 SHAPES_FIXTURES = FIXTURES / "shapes"
@@ -157,8 +157,16 @@ def prepared_sparql_queries():
 @functools.cache
 def run(*files: Path) -> tuple[Loaded, ValidationOutcome]:
     """Validate these data files (cached: the coverage test reuses the runs of the fixture tests)."""
-    loaded = load_project(Paths(), data_files=list(files))
+    project = project_graphs()
+    dataset, subject_files = load_data(files)
+    loaded = Loaded(dataset, project.ontology, project.shapes, subject_files, list(files))
     return loaded, validate(loaded)
+
+
+@functools.cache
+def project_graphs() -> Loaded:
+    """The project's ontology and shapes, parsed once (validation does not modify them)."""
+    return load_project(Paths(), data_files=[])
 
 
 def _targets(shapes: Graph, data: Graph, node_shape: URIRef, focus: Node) -> bool:
