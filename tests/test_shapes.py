@@ -128,32 +128,6 @@ def parse_expectations(path: Path) -> list[Expected]:
     return expected
 
 
-@pytest.fixture(scope="module", autouse=True)
-def prepared_sparql_queries():
-    """Parse each SPARQL constraint once instead of once per focus node.
-
-    pySHACL hands rdflib the query text for every focus node, and rdflib parses it each time: two thirds
-    of the time of these ~60 small validations. A translated query is reusable by design (rdflib's
-    prepareQuery), so caching the translation changes nothing but speed.
-    """
-    from rdflib.plugins.sparql import processor
-
-    @functools.lru_cache(maxsize=128)
-    def translate(text: str, base: str | None, namespaces: tuple[tuple[str, str], ...]):
-        return processor.translateQuery(processor.parseQuery(text), base, dict(namespaces))
-
-    original = processor.SPARQLProcessor.query
-
-    def query(self, strOrQuery, initBindings=None, initNs=None, base=None, DEBUG=False):  # noqa: N803
-        if isinstance(strOrQuery, str):
-            strOrQuery = translate(strOrQuery, base, tuple(sorted((initNs or {}).items())))  # noqa: N806
-        return original(self, strOrQuery, initBindings, initNs, base, DEBUG)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(processor.SPARQLProcessor, "query", query)
-        yield
-
-
 @functools.cache
 def run(*files: Path) -> tuple[Loaded, ValidationOutcome]:
     """Validate these data files (cached: the coverage test reuses the runs of the fixture tests)."""

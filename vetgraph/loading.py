@@ -89,10 +89,17 @@ def rdf_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.suffix in RDF_FORMATS and p.is_file())
 
 
-def _line_of(path: Path, needle: str) -> int | None:
+def _line_of_typed_literal(path: Path, lexical: str) -> int | None:
+    """The line of a `"lexical"^^datatype` literal (Oxigraph's quads carry no positions).
+
+    Looks for the quoted form followed by `^^`, outside comments, so that the same text in a valid
+    literal or a comment earlier in the file is not taken for it."""
+    pattern = re.compile(r'(?<!\\)["\']{1,3}' + re.escape(lexical) + r'["\']{1,3}\s*\^\^')
     try:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if needle in line:
+            if line.lstrip().startswith("#"):
+                continue
+            if pattern.search(line):
                 return number
     except OSError:
         return None
@@ -124,7 +131,7 @@ def parse_file(path: Path, into: Dataset, base_iri: str | None = None) -> None:
             raise LoadError(
                 path,
                 f'literal "{o}" is not a valid {o.datatype.n3(into.namespace_manager)}',
-                _line_of(path, f'"{o}"'),
+                _line_of_typed_literal(path, str(o)),
             )
         graph_name = quad.graph_name
         key = graph_name.value if isinstance(graph_name, ox.NamedNode) else None
