@@ -296,8 +296,11 @@ def store_message(response: httpx.Response, limit: int = 600) -> str:
         text = response.text
     except (httpx.HTTPError, UnicodeDecodeError):
         return ""
-    text = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", text)
-    text = re.sub(r"<[^>]+>", " ", text)
+    if "html" in response.headers.get("content-type", "") or re.match(r"(?is)\s*<(!doctype|html|head|body)", text):
+        # An HTML error page (proxies, Virtuoso): its words without the tags. Plain text is kept as it is,
+        # since IRIs in <...> are often the point of the message.
+        text = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", text)
+        text = re.sub(r"<[^>]+>", " ", text)
     text = re.sub(r"\s+", " ", text).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

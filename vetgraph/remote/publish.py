@@ -203,13 +203,17 @@ class Publisher:
         """SPARQL Update loading: clear `graph`, then INSERT DATA in batches that never split blank nodes."""
         self._update(f"DROP SILENT GRAPH {_iri(graph)}", f"clearing <{graph}>")
         sent = 0
-        head = f"INSERT DATA {{ GRAPH {_iri(graph)} {{\n".encode()
         for number, batch in enumerate(_batches(source, plan.source, self.batch_size), start=1):
+            # INSERT DATA where it can; a batch with blank nodes goes as INSERT {...} WHERE {}, whose template
+            # makes one fresh blank node per label (Virtuoso refuses blank nodes in INSERT DATA).
+            bnodes = any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in batch)
+            head = f"INSERT {'' if bnodes else 'DATA '}{{ GRAPH {_iri(graph)} {{\n".encode()
+            tail = b"} } WHERE {}\n" if bnodes else b"} }\n"
 
-            def write(spool: IO[bytes], batch: list[ox.Triple] = batch) -> None:
+            def write(spool: IO[bytes], batch: list[ox.Triple] = batch, head: bytes = head, tail: bytes = tail) -> None:
                 spool.write(head)
                 ox.serialize(batch, spool, format=ox.RdfFormat.N_TRIPLES)
-                spool.write(b"} }\n")
+                spool.write(tail)
 
             body = Body.of(write)
             sent += body.size
