@@ -207,3 +207,33 @@ def test_cli_publish_real_data_and_every_stored_query_answers_the_same_remotely(
             checked += 1
     remote.close()
     assert checked >= len(catalogue)
+
+
+@pytest.mark.parametrize(
+    ("arguments"),
+    [
+        ["insight", "--param", "number=3"],
+        ["insight", "--param", "number=3", "--format", "csv"],
+        ["insights", "--format", "json"],
+        ["describe", "--param", "resource=insight/1", "--format", "nt"],
+    ],
+)
+def test_cli_query_endpoint_prints_what_the_local_query_prints(
+    oxigraph_server: OxigraphServer, loaded, capsys: pytest.CaptureFixture, arguments: list[str]
+) -> None:
+    from vetgraph.cli import main
+    from vetgraph.queries import load_catalogue
+
+    if arguments[0] not in load_catalogue():
+        pytest.skip(f"no stored query {arguments[0]!r}")
+    source = OxigraphStore.from_dataset(loaded.dataset).store
+    publish(oxigraph_server, source)
+    local_code = main(["query", *arguments])
+    local = capsys.readouterr()
+    remote_code = main(["query", *arguments, "--endpoint", oxigraph_server.base + "/query"])
+    remote = capsys.readouterr()
+    assert (remote_code, remote.err) == (local_code, local.err)
+    if "nt" in arguments:  # blank node labels differ between stores: compare the graphs
+        assert isomorphic(Graph().parse(data=remote.out, format="nt"), Graph().parse(data=local.out, format="nt"))
+    else:
+        assert remote.out == local.out

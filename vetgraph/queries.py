@@ -457,6 +457,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", choices=("oxigraph", "rdflib"), default="oxigraph",
                         help="query engine over the local data (default: oxigraph)")
     parser.add_argument("--queries", type=Path, metavar="DIR", help="folder of stored queries (default: queries/)")
+    parser.add_argument("--endpoint", metavar="URL",
+                        help="query a remote SPARQL endpoint (a store filled by 'vetgraph publish') instead of "
+                             "the local data")
+    parser.add_argument("--auth-env", metavar="VAR",
+                        help="with --endpoint: environment variable holding USER:PASSWORD for the endpoint")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -540,6 +545,13 @@ def _output_format(kind: str, fmt: str | None) -> str:
 
 def _make_store(args: argparse.Namespace) -> Store:
     """The one place that chooses the engine the command queries (remote endpoints plug in here)."""
+    if getattr(args, "endpoint", None):
+        from vetgraph.remote import RemoteStore, credentials_from
+
+        try:
+            return RemoteStore(args.endpoint, timeout=args.timeout or None, auth=credentials_from(args))
+        except ValueError as error:
+            raise _UsageError(str(error)) from None
     from vetgraph.loading import load_project
     from vetgraph.store import OxigraphStore, RdflibStore
 

@@ -25,8 +25,10 @@ log = logging.getLogger("vetgraph.remote")
 CHUNK = 1 << 20
 
 
-class RemoteError(Exception):
-    """A store that cannot be reached, or that refused or failed a request. The message is safe to print."""
+class RemoteError(OSError):
+    """A store that cannot be reached, or that refused or failed a request. The message is safe to print.
+
+    An OSError (input/output with another system), so callers that report I/O failures report these too."""
 
     def __init__(
         self,
