@@ -45,7 +45,7 @@ SYNTH_VALUES: dict[str, dict[str, str]] = {
     "describe": {"resource": "synth/1/insight/3"},
     "exists": {"resource": "synth/1/report"},
     "unconfirmed": {"subject": "synth/1/group"},
-    "sources": {"resource": "synth/1/report"},
+    "sources": {"source": "example.org/synthetic/1/"},
     "links": {"resource": "synth/1/topic/1"},
 }
 
