@@ -146,3 +146,57 @@ def test_a_store_that_drops_statements_fails_verification() -> None:
             publisher.publish(source, plan_graphs(source, "https://w3id.org/vetgraph/dataset"))
     assert "no target graph was changed" in str(caught.value)
     assert "MOVE" not in " ".join(s.method for s in fake.seen)
+
+
+def test_a_bearer_token_is_sent_up_front_and_never_shown() -> None:
+    token = "qlever-" + "Tok3n" * 4
+    with FakeServer([Answer(403, f"token {token} lacks write access".encode())]) as fake:
+        with pytest.raises(RemoteError) as caught:
+            client(Credentials.token(token)).send("POST", fake.base + "/", data={"update": "CLEAR ALL"})
+    assert fake.seen[0].headers["Authorization"] == f"Bearer {token}"
+    assert len(fake.seen) == 1
+    assert token not in caught.value.message and "403" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("options", "environment", "expected"),
+    [
+        ({"auth_env": "V"}, {"V": "alice:pa:ss"}, Credentials("alice", "pa:ss")),
+        ({"user": "bob", "auth_env": "V"}, {"V": "only-the-password"}, Credentials("bob", "only-the-password")),
+        ({"user": "carol", "password": "pw"}, {}, Credentials("carol", "pw")),
+        ({"token_env": "T"}, {"T": "tok"}, Credentials.token("tok")),
+        ({}, {}, None),
+    ],
+)
+def test_credentials_from_options(options: dict, environment: dict, expected, monkeypatch) -> None:
+    import argparse
+
+    from vetgraph.remote import credentials_from
+
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    args = argparse.Namespace(**{"user": None, "password": None, "auth_env": None, "token_env": None, **options})
+    assert credentials_from(args) == expected
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"password": "pw"}, "--password needs --user"),
+        ({"auth_env": "MISSING_VAR"}, "MISSING_VAR is not set"),
+        ({"auth_env": "V", "password": "pw", "user": "u"}, "not both"),
+        ({"auth_env": "V"}, "must hold USER:PASSWORD"),
+        ({"token_env": "V", "user": "u"}, "not both"),
+    ],
+)
+def test_bad_credential_options_are_explained_without_the_secret(options: dict, message: str, monkeypatch) -> None:
+    import argparse
+
+    from vetgraph.remote import credentials_from
+
+    monkeypatch.setenv("V", "no-colon-secret")
+    monkeypatch.delenv("MISSING_VAR", raising=False)
+    args = argparse.Namespace(**{"user": None, "password": None, "auth_env": None, "token_env": None, **options})
+    with pytest.raises(ValueError, match=message) as caught:
+        credentials_from(args)
+    assert "no-colon-secret" not in str(caught.value)

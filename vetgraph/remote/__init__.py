@@ -35,12 +35,22 @@ def add_auth_arguments(parser: argparse.ArgumentParser) -> None:
         "--auth-env", metavar="VAR",
         help="name of an environment variable holding USER:PASSWORD (or only the password, with --user)",
     )
+    group.add_argument("--token-env", metavar="VAR",
+                       help="name of an environment variable holding a bearer token (e.g. QLever's access token)")
 
 
 def credentials_from(args: argparse.Namespace) -> Credentials | None:
     """Credentials from --user/--password/--auth-env; ValueError with a message that never holds a secret."""
     user, password = getattr(args, "user", None), getattr(args, "password", None)
     variable = getattr(args, "auth_env", None)
+    token_variable = getattr(args, "token_env", None)
+    if token_variable:
+        if user is not None or password is not None or variable:
+            raise ValueError("give either --token-env or user and password, not both")
+        token = os.environ.get(token_variable)
+        if not token:
+            raise ValueError(f"--token-env: environment variable {token_variable} is not set")
+        return Credentials.token(token)
     if variable:
         if password is not None:
             raise ValueError("give either --password or --auth-env, not both")

@@ -50,10 +50,19 @@ class RemoteError(OSError):
 
 @dataclass(frozen=True)
 class Credentials:
-    """User and password for a store. The password never shows in repr, logs or messages."""
+    """User and password for a store, or (user "") a bearer token (QLever's access token, API gateways).
+    The password or token never shows in repr, logs or messages."""
 
     user: str
     password: str = field(repr=False)
+
+    @classmethod
+    def token(cls, token: str) -> Credentials:
+        return cls("", token)
+
+    @property
+    def is_token(self) -> bool:
+        return not self.user
 
     def scrub(self, text: str) -> str:
         """`text` with every occurrence of the password (plain, URL-encoded or in Basic form) masked."""
@@ -112,6 +121,10 @@ class ChallengeAuth(httpx.Auth):
         return request
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self.credentials.is_token:
+            request.headers["Authorization"] = f"Bearer {self.credentials.password}"
+            yield request
+            return
         if self._scheme == "basic":
             yield self._basic(request)
             return
@@ -267,7 +280,7 @@ class HttpClient:
         status = response.status_code
         where = safe_url(url)
         store_text = self.scrub(store_message(response))
-        user = f" as user {self.credentials.user!r}" if self.credentials else ""
+        user = f" as user {self.credentials.user!r}" if self.credentials and self.credentials.user else ""
         hints = {
             401: (
                 f"the store refused the credentials{user}" if self.credentials
