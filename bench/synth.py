@@ -64,14 +64,27 @@ TOPICS = 8
 VIEWPOINTS = 2
 VISION_POINTS = 2
 LIGHTHOUSE_PROJECTS = 12
-GOOD_PRACTICES = 18
+GOOD_PRACTICES = 20
 PERSONS = 5
 ORGANISATIONS = 8
 LOCAL_INSTRUMENTS = 4
 SHARED_ORGANISATIONS = 24
 SHARED_INSTRUMENTS = 12
-ROLES = ("member", "representative", "chair", "drafting-group-member", "publisher", "rapporteur")
-EVIDENCE = ("AsPrinted", "SecondaryWording", "Unconfirmed", "NotRecorded")
+#: Roles, as the real data names them (role/<slug>): memberships use the first four, attributions the rest.
+ROLES = (
+    "eu-agency-participant",
+    "stakeholder-member",
+    "stakeholder-representative",
+    "member-state-representative",
+    "publisher",
+    "author",
+    "drafting-group-member",
+    "summariser",
+)
+#: EuroVoc concepts of the offline snapshot (../shared/vocab/README.md) that synthetic topics relate to.
+EUROVOC = ("795", "1074", "6345", "2284", "777", "1071", "7219", "1439", "779", "2313", "1802", "1950")
+#: Years of synthetic identifiers and dates: in the future, so no identifier can be taken for a real one.
+YEAR = 2090
 
 
 class Lit(NamedTuple):
@@ -90,20 +103,22 @@ def typed(value: object, datatype: str) -> Lit:
     return Lit(str(value), None, XSD + datatype)
 
 
+def integer(value: int) -> Lit:
+    return typed(value, "integer")
+
+
 #: (subject IRI, predicate IRI, object IRI or Lit, graph IRI or None for the default graph)
 Quad = tuple[str, str, "str | Lit", "str | None"]
 
 
 class _Emitter:
-    """Collects the quads of one resource description, adding the label/source/synthetic note every
+    """Collects the quads of resource descriptions, adding the label, source and synthetic note that every
     resource gets, so no generator below can forget them."""
 
     def __init__(self) -> None:
         self.quads: list[Quad] = []
 
-    def resource(
-        self, iri: str, types: tuple[str, ...], label: str, sources: list[str], concept: bool = False
-    ):
+    def resource(self, iri: str, types: tuple[str, ...], label: str, sources: list[str], concept: bool = False):
         for rdf_type in types:
             self.quads.append((iri, TYPE, rdf_type, None))
         self.quads.append((iri, LABEL, en(label), None))
@@ -116,43 +131,57 @@ class _Emitter:
     def add(self, s: str, p: str, o: str | Lit, graph: str | None = None) -> None:
         self.quads.append((s, p, o, graph))
 
+    def document(self, url: str, label: str) -> None:
+        """A source document, described as the real data describes its sources (foaf:Document)."""
+        self.resource(url, (FOAF + "Document",), label, [url])
+        self.add(url, DCT + "description", en(f"{label}: a synthetic source page."))
+
 
 def _isbn13(rng: random.Random) -> str:
-    """A well-formed ISBN-13 in the 979-8 range with a correct check digit (shape checks may verify it)."""
+    """A well-formed ISBN-13 with hyphens and a correct check digit, as the shapes expect."""
     digits = [9, 7, 9, 8] + [rng.randrange(10) for _ in range(8)]
     check = (10 - sum(d * (3 if i % 2 else 1) for i, d in enumerate(digits)) % 10) % 10
     body = "".join(map(str, digits + [check]))
     return f"{body[:3]}-{body[3]}-{body[4:8]}-{body[8:12]}-{body[12]}"
 
 
+def _date(rng: random.Random) -> Lit:
+    return typed(f"{YEAR + rng.randrange(10)}-{1 + rng.randrange(12):02d}-{1 + rng.randrange(28):02d}", "date")
+
+
 def shared_quads() -> list[Quad]:
-    """Resources every synthetic report points to (size-independent)."""
+    """Resources every synthetic report points to (size-independent): publisher, commission and its units,
+    EU agencies and stakeholder organisations, roles, framework instruments and their source documents."""
     out = _Emitter()
     src = [SOURCE_BASE + "shared"]
-    out.resource(
-        SHARED_BASE + "agent/publisher",
-        (ORG + "Organization", FOAF + "Agent"),
-        "Synthetic publications office",
-        src,
-    )
-    out.resource(
-        SHARED_BASE + "agent/commission", (ORG + "Organization", FOAF + "Agent"), "Synthetic commission", src
-    )
+    out.document(src[0], "Synthetic shared source")
+    agent = SHARED_BASE + "agent/"
+    out.resource(agent + "publisher", (ORG + "Organization",), "Synthetic publications office", src, concept=True)
+    out.resource(agent + "commission", (ORG + "Organization",), "Synthetic commission", src, concept=True)
+    out.add(agent + "commission", DCT + "spatial", COUNTRY + "BEL")
+    kinds = (VET + "EUAgency", VET + "StakeholderOrganisation", VET + "SocialPartner", ORG + "OrganizationalUnit")
     for k in range(1, SHARED_ORGANISATIONS + 1):
-        iri = SHARED_BASE + f"agent/{k}"
-        kind = (VET + "EUAgency", VET + "StakeholderOrganisation", VET + "SocialPartner")[k % 3]
-        out.resource(
-            iri, (kind, ORG + "Organization", FOAF + "Agent"), f"Synthetic shared organisation {k}", src
-        )
-        out.add(iri, ORG + "subOrganizationOf", SHARED_BASE + "agent/commission")
+        iri = agent + str(k)
+        kind = kinds[k % len(kinds)]
+        out.resource(iri, (kind,), f"Synthetic shared organisation {k}", src, concept=True)
+        out.add(iri, SKOS + "altLabel", en(f"SSO{k}"))
+        out.add(iri, SKOS + "note", en(f"Synthetic organisation {k}, shared by every synthetic report."))
+        if kind == ORG + "OrganizationalUnit":
+            out.add(iri, ORG + "unitOf", agent + "commission")
+    roles = SHARED_BASE + "scheme/roles"
+    out.resource(roles, (SKOS + "ConceptScheme",), "Synthetic roles", src, concept=True)
     for slug in ROLES:
         iri = SHARED_BASE + f"role/{slug}"
-        out.resource(iri, (ORG + "Role",), f"Synthetic role: {slug.replace('-', ' ')}", src)
+        out.resource(iri, (ORG + "Role",), f"synthetic {slug.replace('-', ' ')}", src, concept=True)
+        out.add(iri, SKOS + "definition", en(f"Synthetic role: {slug.replace('-', ' ')}."))
+        out.add(iri, SKOS + "inScheme", roles)
     for k in range(1, SHARED_INSTRUMENTS + 1):
         iri = SHARED_BASE + f"instrument/{k}"
         out.resource(iri, (VET + "PolicyInstrument",), f"Synthetic shared policy instrument {k}", src)
-        out.add(iri, VET + "celex", Lit(f"3{2000 + k}H{k:04d}"))
-        out.add(iri, DCT + "issued", typed(f"{2000 + k}-0{1 + k % 9}-1{k % 10}", "date"))
+        out.add(iri, VET + "celex", Lit(f"3{YEAR + k % 10}H{9000 + k:04d}"))
+        out.add(iri, VET + "ojReference", Lit(f"{YEAR + k % 10}/C {k}/01; OJ C {k}, 1.1.{YEAR + k % 10}, p. 1-9"))
+        out.add(iri, DCT + "issued", typed(f"{YEAR + k % 10}-0{1 + k % 9}-1{k % 10}", "date"))
+        out.add(iri, DCT + "description", en(f"Synthetic framework instrument {k}."))
     return out.quads
 
 
@@ -162,195 +191,181 @@ def report_quads(n: int, seed: int = 0) -> list[Quad]:
     base = SYNTH_BASE + f"{n}/"
     out = _Emitter()
     src = [SOURCE_BASE + f"{n}/report", SOURCE_BASE + f"{n}/summary"]
-    report = base + "report"
-    group = base + "group"
-    name = f"Synthetic report {n}"
+    out.document(src[0], f"Synthetic full text of report {n}")
+    out.document(src[1], f"Synthetic summary of report {n}")
+    report, group, name = base + "report", base + "group", f"Synthetic report {n}"
 
-    # The report: the bibliographic record the real one has.
+    # The report: the bibliographic record the real one has. Every tenth report declares more Lighthouse
+    # projects than it describes, so the completeness warnings of the real data also occur at scale.
+    declared_projects = LIGHTHOUSE_PROJECTS + (2 if n % 10 == 0 else 0)
     out.resource(report, (VET + "Report",), name, src)
     out.add(report, DCT + "title", en(f"{name}: eight synthetic insights"))
     out.add(report, DCT + "alternative", en(f"Eight synthetic insights, number {n}"))
+    out.add(report, DCT + "abstract", en(f"The synthetic abstract of {name.lower()}, written for benchmarks."))
     out.add(report, VET + "doi", Lit(f"10.5555/vetgraph-synth.{seed}.{n}"))
     out.add(report, SCHEMA + "sameAs", f"https://doi.org/10.5555/vetgraph-synth.{seed}.{n}")
     out.add(report, SCHEMA + "isbn", Lit(_isbn13(rng)))
-    out.add(report, VET + "catalogueNumber", Lit(f"SY-{seed:02d}-{n % 100:02d}-{n:06d}-EN-N"))
+    out.add(report, VET + "catalogueNumber", Lit(f"SY-{seed % 100:02d}-{n // 1000 % 100:02d}-{n % 1000:03d}-EN-N"))
     out.add(report, DCT + "publisher", SHARED_BASE + "agent/publisher")
     out.add(report, DCT + "license", AUTHORITY + "licence/CC_BY_4_0")
     out.add(report, DCT + "language", AUTHORITY + "language/ENG")
-    out.add(report, DCT + "issued", typed(2000 + n % 25, "gYear"))
-    out.add(report, SCHEMA + "numberOfPages", typed(40 + rng.randrange(200), "positiveInteger"))
+    out.add(report, DCT + "format", AUTHORITY + "file-type/PDF")
+    out.add(report, DCT + "issued", typed(YEAR + n % 10, "gYear"))
+    out.add(report, DCT + "created", typed(f"{YEAR + n % 10}-{1 + n % 12:02d}", "gYearMonth"))
+    out.add(report, SCHEMA + "numberOfPages", integer(40 + rng.randrange(200)))
     out.add(report, VET + "placeOfPublication", en("Synthetic city"))
     out.add(report, VET + "coverBrand", Lit("Synthetic brand"))
-    out.add(report, VET + "declaredInsightCount", typed(INSIGHTS, "nonNegativeInteger"))
-    out.add(report, VET + "declaredLighthouseProjectCount", typed(LIGHTHOUSE_PROJECTS, "nonNegativeInteger"))
-    out.add(report, VET + "declaredViewpointCount", typed(VIEWPOINTS, "nonNegativeInteger"))
-    out.add(report, VET + "declaredTopicCount", typed(TOPICS, "nonNegativeInteger"))
+    out.add(report, VET + "declaredInsightCount", integer(INSIGHTS))
+    out.add(report, VET + "declaredLighthouseProjectCount", integer(declared_projects))
+    out.add(report, VET + "declaredViewpointCount", integer(VIEWPOINTS))
     out.add(report, DCT + "creator", group)
+    for concept in rng.sample(EUROVOC, 3):
+        out.add(report, DCT + "subject", f"http://eurovoc.europa.eu/{concept}")
     shared_instruments = rng.sample(range(1, SHARED_INSTRUMENTS + 1), 4)
-    for k in shared_instruments[:2]:
-        out.add(report, VET + "drawsOn", SHARED_BASE + f"instrument/{k}")
-    for k in shared_instruments[2:]:
-        out.add(report, VET + "policyContext", SHARED_BASE + f"instrument/{k}")
-        out.add(report, VET + "relationToReport", en(f"Synthetic context of report {n}"), UNCONFIRMED_GRAPH)
+    out.add(report, VET + "drawsOn", SHARED_BASE + f"instrument/{shared_instruments[0]}")
+    out.add(report, VET + "policyContext", SHARED_BASE + f"instrument/{shared_instruments[1]}")
+    for k in shared_instruments[2:]:  # policy context that no source confirms, as in the real data
+        out.add(report, VET + "policyContext", SHARED_BASE + f"instrument/{k}", UNCONFIRMED_GRAPH)
 
     # Concept schemes that hold the report's components.
     schemes = {}
-    for slug, title in (
-        ("mandate-topics", "mandate topics"),
-        ("viewpoints", "viewpoints"),
-        ("insights", "insights"),
-    ):
-        iri = base + f"scheme/{slug}"
-        schemes[slug] = iri
-        out.resource(iri, (SKOS + "ConceptScheme",), f"{name}: synthetic {title}", src[:1])
-        out.add(iri, DCT + "title", en(f"{name}: synthetic {title}"))
+    for slug in ("mandate-topics", "viewpoints", "insights"):
+        iri = schemes[slug] = base + f"scheme/{slug}"
+        out.resource(iri, (SKOS + "ConceptScheme",), f"{name}: synthetic {slug.replace('-', ' ')}", src[:1], True)
+        out.add(iri, SKOS + "definition", en(f"The synthetic {slug.replace('-', ' ')} of {name.lower()}."))
 
-    # The working group that wrote it, its topics and kick-off.
-    out.resource(
-        group,
-        (VET + "WorkingGroup", ORG + "Organization", FOAF + "Agent"),
-        f"Synthetic working group {n}",
-        src,
-    )
-    out.add(group, VET + "runBy", SHARED_BASE + "agent/commission")
-    out.add(group, VET + "setUpUnder", SHARED_BASE + f"instrument/{1 + n % SHARED_INSTRUMENTS}")
+    # The working group that wrote it, its mandate period and kick-off.
+    out.resource(group, (VET + "WorkingGroup",), f"Synthetic working group {n}", src, concept=True)
     out.add(group, SKOS + "altLabel", en(f"Synthetic WG {n}"))
+    out.add(group, VET + "runBy", SHARED_BASE + "agent/commission")
+    out.add(group, VET + "runBy", SHARED_BASE + f"agent/{4 * (1 + n % 6)}", UNCONFIRMED_GRAPH)  # a unit
+    out.add(group, VET + "setUpUnder", SHARED_BASE + f"instrument/{1 + n % SHARED_INSTRUMENTS}")
+    out.add(group, DCT + "description", en(f"Synthetic description of working group {n}."))
     if n > 1:
         out.add(group, VET + "predecessor", SYNTH_BASE + f"{n - 1}/group")
+    period = base + "period/mandate"
+    out.resource(period, (DCT + "PeriodOfTime",), f"Synthetic mandate of working group {n}", src[:1])
+    out.add(period, DCAT + "startDate", typed(f"{YEAR + n % 10}-07", "gYearMonth"))
+    out.add(period, DCAT + "endDate", typed(f"{YEAR + n % 10 + 2}-06", "gYearMonth"))
+    out.add(group, DCT + "temporal", period)
     meeting = base + "event/kick-off"
     out.resource(meeting, (VET + "Meeting",), f"Synthetic kick-off meeting of working group {n}", src[:1])
     out.add(meeting, VET + "meetingOf", group)
-    out.add(meeting, SCHEMA + "startDate", typed(f"{2000 + n % 25}-10-0{1 + n % 9}", "date"))
+    out.add(meeting, DCT + "date", _date(rng))
+    out.add(meeting, DCT + "description", en("Synthetic review of the mandate."))
 
     def component(kind: str, cls: str, number: int, scheme: str | None) -> str:
         """A numbered part of the report's argument (topic, viewpoint, vision point, insight)."""
         iri = base + f"{kind}/{number}"
         label = f"Synthetic {cls.rsplit('#', 1)[1]} {number} of report {n}"
         out.resource(iri, (cls,), label, src, concept=True)
-        out.add(iri, VET + "number", typed(number, "positiveInteger"))
+        out.add(iri, VET + "number", integer(number))
         out.add(iri, VET + "partOfReport", report)
         if scheme:
             out.add(iri, SKOS + "inScheme", scheme)
+            out.add(scheme, SKOS + "hasTopConcept", iri)
         return iri
 
-    topics = [
-        component("topic", VET + "MandateTopic", t, schemes["mandate-topics"]) for t in range(1, TOPICS + 1)
-    ]
+    topics = [component("topic", VET + "MandateTopic", t, schemes["mandate-topics"]) for t in range(1, TOPICS + 1)]
     for t, topic in enumerate(topics, start=1):
-        out.add(topic, SKOS + "definition", en(f"Synthetic gloss of topic {t}."))
+        out.add(topic, SKOS + "scopeNote", en(f"Synthetic gloss of topic {t}."))
+        out.add(topic, SKOS + "relatedMatch", f"http://eurovoc.europa.eu/{rng.choice(EUROVOC)}")
         out.add(group, VET + "mandateTopic", topic)
-    viewpoints = [
-        component("viewpoint", VET + "Viewpoint", v, schemes["viewpoints"]) for v in range(1, VIEWPOINTS + 1)
-    ]
+    viewpoints = [component("viewpoint", VET + "Viewpoint", v, schemes["viewpoints"]) for v in range(1, VIEWPOINTS + 1)]
     for v, viewpoint in enumerate(viewpoints, start=1):
-        out.add(viewpoint, SKOS + "definition", en(f"Synthetic gist of viewpoint {v}."))
+        out.add(viewpoint, DCT + "description", en(f"Synthetic gist of viewpoint {v}."))
 
     vision = base + "vision"
     out.resource(vision, (VET + "Vision",), f"Synthetic vision of report {n}", src, concept=True)
     out.add(vision, VET + "partOfReport", report)
-    out.add(vision, DCT + "title", en(f"From synthetic to proactive {n}"), UNCONFIRMED_GRAPH)
-    out.add(vision, VET + "titleEvidence", VET + "Unconfirmed", UNCONFIRMED_GRAPH)
+    out.add(vision, DCT + "title", en(f"From synthetic to proactive {n}"))
+    out.add(vision, VET + "titleEvidence", VET + "SecondaryWording")
     for p in range(1, VISION_POINTS + 1):
         point = component("vision/point", VET + "VisionPoint", p, None)
-        out.add(point, SKOS + "definition", en(f"Synthetic main point {p}."))
+        out.add(point, DCT + "description", en(f"Synthetic main point {p}."))
         out.add(vision, VET + "hasVisionPoint", point)
 
-    # Insights: numbered 1..8; title evidence spread like the real one (printed, secondary, partial, none).
+    # Insights 1..8 with title evidence as in the real data: 1 as printed, 2-5 in a summary's wording,
+    # 6 unconfirmed (its title in the unconfirmed graph), 7-8 not recorded (no title: completeness warnings).
     insights = []
     for i in range(1, INSIGHTS + 1):
         iri = component("insight", VET + "Insight", i, schemes["insights"])
         insights.append(iri)
-        evidence = (
-            "AsPrinted"
-            if i == 1
-            else "SecondaryWording"
-            if i <= 5
-            else "Unconfirmed"
-            if i == 6
-            else "NotRecorded"
-        )
+        evidence = "AsPrinted" if i == 1 else "SecondaryWording" if i <= 5 else "Unconfirmed" if i == 6 else ""
         graph = UNCONFIRMED_GRAPH if evidence == "Unconfirmed" else None
-        if evidence != "NotRecorded":
+        out.add(iri, VET + "titleEvidence", VET + (evidence or "NotRecorded"), graph)
+        if evidence:
             out.add(iri, DCT + "title", en(f"Synthetic insight title {i}.{rng.randrange(1000)}"), graph)
+            out.add(iri, DCT + "description", en(f"Synthetic gist of insight {i}."), graph)
             out.add(iri, VET + "example", en(f"Synthetic example for insight {i}."), graph)
-        out.add(iri, VET + "titleEvidence", VET + evidence, graph)
-        # Insight 1's viewpoint is confirmed, the others are the generator's reconstruction.
+        # Insight 1's viewpoint is confirmed; the others are a reconstruction, kept as unconfirmed.
         out.add(iri, VET + "viewpoint", viewpoints[0 if i <= 4 else 1], None if i == 1 else UNCONFIRMED_GRAPH)
         out.add(iri, VET + "addressesTopic", topics[(i - 1) % TOPICS])
 
-    # Actors: the group's own organisations and persons, with roles through org:Membership.
+    # Actors: the group's own organisations and persons, memberships with roles, attributions of the report.
     organisations = []
     for k in range(1, ORGANISATIONS + 1):
         iri = base + f"agent/{k}"
         organisations.append(iri)
-        out.resource(
-            iri, (ORG + "Organization", FOAF + "Agent"), f"Synthetic organisation {k} of report {n}", src[:1]
-        )
-        out.add(iri, VET + "country", COUNTRY + rng.choice(EU_COUNTRIES))
-        out.add(iri, FOAF + "homepage", SOURCE_BASE + f"{n}/agent/{k}")
+        out.resource(iri, (ORG + "Organization",), f"Synthetic organisation {k} of report {n}", src[:1], True)
+        out.add(iri, DCT + "spatial", COUNTRY + rng.choice(EU_COUNTRIES))
+        out.add(iri, SKOS + "note", en(f"Synthetic member organisation {k}."))
+    memberships = [(organisations[0], ROLES[3]), (SHARED_BASE + f"agent/{1 + n % SHARED_ORGANISATIONS}", ROLES[0])]
     for k in range(1, PERSONS + 1):
         iri = base + f"person/{k}"
-        out.resource(iri, (FOAF + "Person", FOAF + "Agent"), f"Synthetic person {k} of report {n}", src[:1])
+        out.resource(iri, (FOAF + "Person",), f"Synthetic person {k} of report {n}", src[:1])
         out.add(iri, FOAF + "name", Lit(f"Synthetic Person {n}-{k}"))
-        employer = (
-            organisations[k % ORGANISATIONS] if k % 2 else SHARED_BASE + f"agent/{rng.randrange(1, 25)}"
-        )
-        membership = base + f"membership/{k}"
-        out.resource(
-            membership, (ORG + "Membership",), f"Synthetic membership {k} in working group {n}", src[:1]
-        )
-        out.add(membership, ORG + "member", iri)
-        out.add(membership, ORG + "organization", group)
-        out.add(membership, ORG + "role", SHARED_BASE + f"role/{ROLES[k % 3]}")
+        out.add(iri, SCHEMA + "jobTitle", en(f"Synthetic job title {k}"))
+        employer = organisations[k % ORGANISATIONS] if k % 2 else SHARED_BASE + f"agent/{rng.randrange(1, 25)}"
         out.add(iri, ORG + "memberOf", employer, None if k % 3 else UNCONFIRMED_GRAPH)
-    for k, agent in enumerate(rng.sample(range(1, SHARED_ORGANISATIONS + 1), 3), start=1):
+        memberships.append((iri, ROLES[2]))
+    for k, (member, role) in enumerate(memberships, start=1):
+        membership = base + f"membership/{k}"
+        out.resource(membership, (ORG + "Membership",), f"Synthetic membership {k} in working group {n}", src[:1])
+        out.add(membership, ORG + "member", member)
+        out.add(membership, ORG + "organization", group)
+        out.add(membership, ORG + "role", SHARED_BASE + f"role/{role}")
+        out.add(membership, DCT + "description", en(f"Synthetic member {k} of working group {n}."))
+        out.add(group, ORG + "hasMembership", membership)
+    attributed = [("publisher", SHARED_BASE + "agent/publisher"), ("author", group)]
+    attributed += [(ROLES[6 + k % 2], SHARED_BASE + f"agent/{a}") for k, a in enumerate(rng.sample(range(1, 25), 3))]
+    for k, (role, agent) in enumerate(attributed, start=1):
         attribution = base + f"attribution/{k}"
-        out.resource(
-            attribution, (PROV + "Attribution",), f"Synthetic attribution {k} of report {n}", src[:1]
-        )
-        out.add(attribution, PROV + "agent", SHARED_BASE + f"agent/{agent}")
-        out.add(attribution, DCAT + "hadRole", SHARED_BASE + f"role/{ROLES[3 + k % 3]}")
+        out.resource(attribution, (PROV + "Attribution",), f"Synthetic attribution {k} of report {n}", src[:1])
+        out.add(attribution, PROV + "agent", agent)
+        out.add(attribution, PROV + "hadRole", SHARED_BASE + f"role/{role}")
         out.add(report, PROV + "qualifiedAttribution", attribution)
 
     # The report's own policy instruments, with identifiers.
     for k in range(1, LOCAL_INSTRUMENTS + 1):
         iri = base + f"instrument/{k}"
-        out.resource(
-            iri, (VET + "PolicyInstrument",), f"Synthetic policy instrument {k} of report {n}", src[:1]
-        )
-        out.add(iri, VET + "documentNumber", Lit(f"SYN({2000 + n % 25}) {n * 10 + k} final"))
-        out.add(iri, DCT + "issued", typed(f"{2000 + n % 25}-0{k}-15", "date"))
+        out.resource(iri, (VET + "PolicyInstrument",), f"Synthetic policy instrument {k} of report {n}", src[:1])
+        out.add(iri, VET + "documentNumber", Lit(f"COM({YEAR + n % 10}) {n * 10 + k} final"))
+        out.add(iri, VET + "celex", Lit(f"5{YEAR + n % 10}DC{(n * 10 + k) % 10000:04d}"))
+        out.add(iri, DCT + "issued", _date(rng))
+        out.add(iri, DCT + "description", en(f"Synthetic instrument {k} of report {n}."))
         out.add(report, VET + "drawsOn" if k % 2 else VET + "policyContext", iri)
 
-    # Lighthouse projects and good practices: what the real graph is still missing, at full size.
+    # Lighthouse projects and good practices: what the real graph cannot describe yet, at full size.
     practices = [
-        ("project", VET + "LighthouseProject", "Lighthouse project", k)
-        for k in range(1, LIGHTHOUSE_PROJECTS + 1)
+        ("project", VET + "LighthouseProject", "Lighthouse project", k) for k in range(1, LIGHTHOUSE_PROJECTS + 1)
     ]
-    practices += [
-        ("practice", VET + "GoodPractice", "good practice", k) for k in range(1, GOOD_PRACTICES + 1)
-    ]
+    practices += [("practice", VET + "GoodPractice", "good practice", k) for k in range(1, GOOD_PRACTICES + 1)]
     for slug, cls, kind, k in practices:
         iri = base + f"{slug}/{k}"
-        types = (cls, VET + "GoodPractice") if cls != VET + "GoodPractice" else (cls,)
-        out.resource(
-            iri, types, f"Synthetic {kind} {k} of report {n}", src[:1] + [SOURCE_BASE + f"{n}/{slug}/{k}"]
-        )
+        out.resource(iri, (cls,), f"Synthetic {kind} {k} of report {n}", src[:1] + [SOURCE_BASE + f"{n}/{slug}/{k}"])
+        out.document(SOURCE_BASE + f"{n}/{slug}/{k}", f"Synthetic page of {kind} {k} of report {n}")
         out.add(iri, DCT + "description", en(f"Synthetic description of {kind} {k}."))
         out.add(iri, VET + "presentedIn", report)
         for country in rng.sample(EU_COUNTRIES[:27], 1 + rng.randrange(3)):
             out.add(iri, VET + "country", COUNTRY + country)
         out.add(iri, VET + "coordinatedBy", rng.choice(organisations))
         if rng.random() < 0.3:
-            out.add(
-                iri,
-                VET + "coordinatedBy",
-                SHARED_BASE + f"agent/{rng.randrange(1, SHARED_ORGANISATIONS + 1)}",
-            )
+            out.add(iri, VET + "coordinatedBy", SHARED_BASE + f"agent/{rng.randrange(1, SHARED_ORGANISATIONS + 1)}")
         for insight in rng.sample(insights, 1 + rng.randrange(2)):
             out.add(iri, VET + "illustratesInsight", insight)
         out.add(iri, VET + "addressesTopic", rng.choice(topics))
-        out.add(iri, VET + "evidence", VET + rng.choice(EVIDENCE[:2]))
+        out.add(iri, VET + "evidence", VET + rng.choice(("AsPrinted", "SecondaryWording")))
     return out.quads
 
 
@@ -365,12 +380,29 @@ def iter_quads(scale: int, seed: int = 0) -> Iterator[Quad]:
 
 def generate(scale: int, seed: int = 0):
     """The corpus of `scale` synthetic reports as an rdflib Dataset (default graph + unconfirmed graph)."""
-    from rdflib import Dataset, Literal, URIRef
+    from rdflib import Dataset, URIRef
 
     dataset = Dataset()
+    _fill(
+        dataset, {None: dataset.default_graph, UNCONFIRMED_GRAPH: dataset.graph(URIRef(UNCONFIRMED_GRAPH))}, scale, seed
+    )
+    return dataset
+
+
+def generate_union(scale: int, seed: int = 0):
+    """The same corpus as one rdflib Graph (every statement, confirmed or not), as validation sees it."""
+    from rdflib import Graph
+
+    graph = Graph()
+    _fill(graph, {None: graph, UNCONFIRMED_GRAPH: graph}, scale, seed)
+    return graph
+
+
+def _fill(target, graphs: dict, scale: int, seed: int) -> None:
+    from rdflib import Literal, URIRef
+
     for prefix, namespace in PREFIXES.items():
-        dataset.bind(prefix, namespace)
-    graphs = {None: dataset.default_graph, UNCONFIRMED_GRAPH: dataset.graph(URIRef(UNCONFIRMED_GRAPH))}
+        target.bind(prefix, namespace)
     iris: dict[str, URIRef] = {}
 
     def iri(value: str) -> URIRef:
@@ -385,7 +417,6 @@ def generate(scale: int, seed: int = 0):
         else:
             obj = iri(o)
         graphs[g].add((iri(s), iri(p), obj))
-    return dataset
 
 
 PREFIXES = {
@@ -476,9 +507,7 @@ def corpus_path(scale: int, seed: int = 0, fmt: str = "nq") -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.synth", description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--scale", type=int, default=1, help="number of synthetic reports (1 = about the real graph)"
-    )
+    parser.add_argument("--scale", type=int, default=1, help="number of synthetic reports (1 = about the real graph)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same corpus)")
     parser.add_argument(
         "--out",
