@@ -49,7 +49,7 @@ def base_url(loaded) -> Iterator[str]:
     _require_browser()
     import uvicorn
 
-    sock = socket.socket()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
     app = create_app(OxigraphStore.from_dataset(loaded.dataset), base_url=url, ontology=loaded.ontology,

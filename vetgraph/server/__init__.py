@@ -86,7 +86,9 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:  # e.g. a malformed --store URL
         return _fail(str(error))
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say so (else Nagle + delayed
+    # ACK add ~40 ms to every keep-alive response)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((args.host, args.port))
