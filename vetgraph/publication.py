@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import gc
 import os
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -145,9 +147,10 @@ def build(options: BuildOptions) -> BuildResult:
         raise BuildError(f"cannot create the release folder beside {target}: {error}") from None
     try:
         context = _Context(options, release, base_url, loaded, _Folder(temporary), target)
-        for text, run in steps:
-            progress.step(text)
-            run(context)
+        with _cyclic_gc_paused():
+            for text, run in steps:
+                progress.step(text)
+                run(context)
         progress.step(f"replacing {target}")
         temporary.chmod(0o777 & ~_umask())
         _swap_in(temporary, target)
@@ -159,6 +162,23 @@ def build(options: BuildOptions) -> BuildResult:
     progress.finish()
     files = sorted(context.folder.files)
     return BuildResult(target, files, sum(f.size for f in context.folder.files.values()), progress.timings)
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while the outputs are written.
+
+    The loaded graphs are millions of live objects; writing allocates millions of short-lived tuples, which
+    trigger collections that traverse all those objects each time: about 3x slower dumps on the 100x
+    synthetic corpus (33.5 s against 9-12 s). The writing code makes no reference cycles, so refcounting frees
+    everything it allocates; the collector is switched back on afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _validate(loaded: Loaded, jobs: int | None) -> None:
