@@ -170,6 +170,19 @@ def test_interrupted_build_leaves_no_partial_output(tmp_path: Path, monkeypatch,
         assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("exchange", [True, False], ids=["renameat2", "two-renames"])
+def test_replacing_a_release_leaves_only_the_new_one(tmp_path: Path, monkeypatch, exchange: bool) -> None:
+    out = tmp_path / "dist"
+    (out / "ontology").mkdir(parents=True)
+    (out / "SHA256SUMS").write_text("")
+    (out / "stale-file-of-an-old-release.txt").write_text("old")
+    if not exchange:  # the portable path, for systems without renameat2(RENAME_EXCHANGE)
+        monkeypatch.setattr(publication, "_exchange", lambda a, b: False)
+    build_fixture(out)
+    assert set(snapshot(out)) == EXPECTED
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dist"]
+
+
 def test_refuses_to_replace_a_folder_that_is_not_a_release(tmp_path: Path, monkeypatch, capsys) -> None:
     out = tmp_path / "notes"
     out.mkdir()
