@@ -76,7 +76,7 @@ async def download(request: Request) -> Response:
     relative = request.path_params.get("path", "")
     if site.dist_dir is None or not site.dist_dir.is_dir():
         return error(request, 404, _NO_DIST)
-    if relative in ("", "index.html"):
+    if relative == "":
         return _listing(request, site)
     path = safe_file(site.dist_dir, relative)
     if path is None:

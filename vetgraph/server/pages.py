@@ -237,11 +237,8 @@ def _component_view(views: Views, component: Component) -> dict[str, Any]:
 
 
 def render_ontology(site: Site) -> str:
-    """The ontology's own HTML documentation from `vetgraph build` when present, else a page of its terms."""
-    if site.dist_dir is not None:
-        built = site.dist_dir / "ontology" / "index.html"
-        if built.is_file():
-            return built.read_text(encoding="utf-8")
+    """A page of the ontology's terms (hash IRIs: /def#Insight lands on its entry). The pyLODE documentation
+    of `vetgraph build` is linked when the downloads hold it."""
     from rdflib import OWL, RDF
     from rdflib import RDFS as RDFS_NS
 
@@ -266,8 +263,10 @@ def render_ontology(site: Site) -> str:
                             "label": site.vocabulary.label(str(term)),
                             "comment": site.vocabulary.comment(str(term)), "extra": extra})
         sections.append((title, entries))
+    built = site.dist_dir is not None and (site.dist_dir / "ontology" / "index.html").is_file()
     return site.templates.get_template("ontology.html").render(
-        site=site, description=str(header) if header else None, sections=sections, iri=ONTOLOGY_IRI)
+        site=site, description=str(header) if header else None, sections=sections, iri=ONTOLOGY_IRI,
+        pylode=site.url("/download/ontology/index.html") if built else None)
 
 
 def query_ui(request: Request, site: Site) -> Response:
