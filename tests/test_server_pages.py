@@ -130,7 +130,8 @@ def test_queries_listing_in_html_and_json(client, catalogue) -> None:
     for query in catalogue.values():
         assert f'href="/queries/{query.name}"' in page
     insight = next(q for q in listing if q["name"] == "insight")
-    assert insight["params"][0]["name"] == "number" and insight["params"][0]["required"] is True
+    number = next(p for p in insight["params"] if p["name"] == "number")
+    assert number["required"] is True and number["type"] == "integer"
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
