@@ -1,0 +1,177 @@
+"""SHACL at scale: pySHACL on partitions gives exactly pySHACL's result on the whole graph."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import pyshacl
+import pytest
+from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
+from rdflib.namespace import PROV, SH
+
+from vetgraph.config import PROJECT_ROOT, VET_NS
+from vetgraph.parallel_validation import Unpartitionable, closure, plan, validate_partitioned
+
+if str(PROJECT_ROOT) not in sys.path:  # bench/ is a folder of the checkout, not part of the package
+    sys.path.insert(0, str(PROJECT_ROOT))
+
+from bench import synth  # noqa: E402
+
+#: The options `vetgraph validate` runs pySHACL with.
+OPTIONS = {"inference": "none", "advanced": True, "allow_warnings": True}
+VET = VET_NS
+ID = synth.SYNTH_BASE
+
+
+def structure(graph: Graph, node):
+    """A complex path as nested tuples: its structure, not its blank-node labels."""
+    if isinstance(node, BNode):
+        return tuple(sorted((str(p), structure(graph, o)) for p, o in graph.predicate_objects(node)))
+    return node
+
+
+def result_keys(report: Graph) -> set[tuple]:
+    """What a result says: focus node, path, constraint component, severity (and the value)."""
+    keys = set()
+    for result in report.objects(None, SH.result):
+        path = structure(report, report.value(result, SH.resultPath))
+        keys.add(
+            (
+                report.value(result, SH.focusNode),
+                path,
+                report.value(result, SH.sourceConstraintComponent),
+                report.value(result, SH.resultSeverity),
+                report.value(result, SH.value),
+            )
+        )
+    return keys
+
+
+def full_run(data: Graph, loaded) -> tuple[bool, set[tuple]]:
+    conforms, report, _ = pyshacl.validate(data, shacl_graph=loaded.shapes, ont_graph=loaded.ontology, **OPTIONS)
+    return conforms, result_keys(report)
+
+
+def with_faults(data: Graph) -> Graph:
+    """Violations of many kinds, several of which only show when a partition sees another one's triples."""
+    data.set((URIRef(ID + "2/insight/3"), URIRef(VET + "number"), Literal(2)))  # duplicate number (SPARQL)
+    data.set((URIRef(ID + "3/project/1"), URIRef(VET + "presentedIn"), URIRef(ID + "3/topic/1")))  # sh:class
+    data.remove((URIRef(synth.SHARED_BASE + "agent/5"), None, None))  # shared org gone: sh:class elsewhere
+    data.add((URIRef(ID + "4/insight/7"), URIRef(str(synth.DCT) + "title"), Literal("A title", lang="en")))
+    data.set((URIRef(ID + "5/vision"), RDFS.label, Literal("no language tag")))
+    data.set((URIRef(ID + "6/report"), URIRef(VET + "declaredInsightCount"), Literal(7)))  # count and range
+    data.set((URIRef(ID + "7/project/2"), URIRef(VET + "country"), URIRef(synth.COUNTRY + "Germany")))
+    attribution = BNode()  # a blank-node focus node without its required agent
+    data.add((URIRef(ID + "8/report"), PROV.qualifiedAttribution, attribution))
+    data.add((attribution, RDF.type, PROV.Attribution))
+    data.add((attribution, RDFS.label, Literal("Synthetic attribution without agent", lang="en")))
+    data.add((attribution, URIRef(str(synth.DCT) + "source"), URIRef(synth.SOURCE_BASE + "8/report")))
+    data.add((attribution, PROV.hadRole, URIRef(synth.SHARED_BASE + "role/author")))
+    return data
+
+
+def test_equals_a_full_pyshacl_run_on_the_10x_corpus(loaded):
+    data = synth.generate_union(10)
+    conforms, expected = full_run(data, loaded)
+    assert expected, "the 10x corpus has completeness warnings"
+    for jobs in (1, 2):
+        partitioned_conforms, report = validate_partitioned(
+            data, loaded.shapes, loaded.ontology, jobs=jobs, partitions=6, **OPTIONS
+        )
+        assert partitioned_conforms == conforms
+        assert result_keys(report) == expected
+
+
+def test_equals_a_full_pyshacl_run_with_violations_across_partitions(loaded):
+    data = with_faults(synth.generate_union(9))
+    conforms, expected = full_run(data, loaded)
+    assert not conforms
+    components = {key[2] for key in expected if key[3] == SH.Violation}
+    assert {SH.ClassConstraintComponent, SH.SPARQLConstraintComponent, SH.MinCountConstraintComponent} <= components
+    assert any(isinstance(key[0], BNode) for key in expected)
+    # Small partitions, so that reports, the shared resources and their users sit in different partitions.
+    partitioned_conforms, report = validate_partitioned(
+        data, loaded.shapes, loaded.ontology, jobs=2, partitions=17, **OPTIONS
+    )
+    assert (partitioned_conforms, result_keys(report)) == (conforms, expected)
+
+
+def test_equals_a_full_pyshacl_run_on_the_real_data(loaded):
+    data = loaded.union()
+    conforms, expected = full_run(data, loaded)
+    partitioned_conforms, report = validate_partitioned(
+        data, loaded.shapes, loaded.ontology, jobs=2, partitions=3, **OPTIONS
+    )
+    assert (partitioned_conforms, result_keys(report)) == (conforms, expected)
+
+
+def test_partitions_are_disjoint_and_cover_every_focus_node(loaded):
+    data = synth.generate_union(3)
+    planned = plan(data, loaded.shapes, loaded.ontology, partitions=5)
+    owned = [node for part in planned.partitions for node in part]
+    assert len(owned) == len(set(owned))
+    assert set(owned) == set().union(*planned.focus.values())
+
+
+def test_a_partition_keeps_what_cross_resource_constraints_read(loaded):
+    """The uniqueness of numbers per report reads the other components of the same report; the report's
+    count of Lighthouse projects reads the projects that point to it (an inverse step)."""
+    data = synth.generate_union(3)
+    planned = plan(data, loaded.shapes, loaded.ontology, partitions=40)
+    insight = URIRef(ID + "2/insight/4")
+    report = URIRef(ID + "2/report")
+    part_of_insight = next(i for i, part in enumerate(planned.partitions) if insight in part)
+    part_graph = closure(data, loaded.ontology, planned, part_of_insight)
+    for other in range(1, 9):  # the other insights' numbers, via the report
+        assert (URIRef(ID + f"2/insight/{other}"), URIRef(VET + "number"), None) in part_graph
+    part_of_report = next(i for i, part in enumerate(planned.partitions) if report in part)
+    report_graph = closure(data, loaded.ontology, planned, part_of_report)
+    projects = set(report_graph.subjects(URIRef(VET + "presentedIn"), report))
+    assert len(projects) == synth.LIGHTHOUSE_PROJECTS + synth.GOOD_PRACTICES
+    lighthouse = URIRef(VET + "LighthouseProject")
+    assert len({p for p in projects if (p, RDF.type, lighthouse) in report_graph}) == synth.LIGHTHOUSE_PROJECTS
+    # ... and far from the whole graph.
+    assert len(part_graph) < len(data) / 4 and len(report_graph) < len(data) / 4
+
+
+def test_shapes_it_cannot_bound_fall_back_to_one_pyshacl_run(loaded):
+    shapes = Graph()
+    for triple in loaded.shapes:
+        shapes.add(triple)
+    rule = BNode()
+    shapes.add((URIRef("https://w3id.org/vetgraph/shapes#ReportShape"), SH.rule, rule))
+    shapes.add((rule, RDF.type, SH.TripleRule))
+    data = with_faults(synth.generate_union(2))
+    with pytest.raises(Unpartitionable, match="sh:rule"):
+        plan(data, shapes, loaded.ontology)
+    conforms, report = validate_partitioned(data, loaded.shapes, loaded.ontology, jobs=2, inference="rdfs")
+    expected_conforms, expected_report, _ = pyshacl.validate(
+        data, shacl_graph=loaded.shapes, ont_graph=loaded.ontology, inference="rdfs"
+    )
+    assert (conforms, result_keys(report)) == (expected_conforms, result_keys(expected_report))
+
+
+def test_unchanged_partitions_come_from_the_cache(loaded, tmp_path, caplog):
+    data = synth.generate_union(3)
+    caplog.set_level(logging.INFO, logger="vetgraph.parallel_validation")
+
+    def run() -> tuple[bool, set[tuple], str]:
+        caplog.clear()
+        conforms, report = validate_partitioned(
+            data, loaded.shapes, loaded.ontology, jobs=2, partitions=4, cache_dir=tmp_path, **OPTIONS
+        )
+        return conforms, result_keys(report), caplog.text
+
+    first = run()
+    second = run()
+    assert first[:2] == second[:2]
+    assert "0 of" in first[2] and "from the cache" in first[2]
+    parts = len(plan(data, loaded.shapes, loaded.ontology, partitions=4).partitions)
+    assert f"{parts} of {parts} partitions from the cache" in second[2]
+    # One changed label: its partition is validated again, and the new violation is reported.
+    data.set((URIRef(ID + "2/insight/5"), RDFS.label, Literal("no language tag")))
+    changed = run()
+    assert f"{parts - 1} of {parts} partitions from the cache" in changed[2]
+    assert not changed[0]
+    assert changed[1] == full_run(data, loaded)[1]
