@@ -237,3 +237,30 @@ def test_cli_query_endpoint_prints_what_the_local_query_prints(
         assert isomorphic(Graph().parse(data=remote.out, format="nt"), Graph().parse(data=local.out, format="nt"))
     else:
         assert remote.out == local.out
+
+
+def test_serve_store_fronts_what_publish_loaded(oxigraph_server: OxigraphServer, loaded) -> None:
+    """End to end, as a user would: `vetgraph publish`, then `vetgraph serve --store` in its own process."""
+    import re
+    import subprocess
+    import sys
+
+    source = OxigraphStore.from_dataset(loaded.dataset).store
+    publish(oxigraph_server, source)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vetgraph", "serve", "--store", oxigraph_server.base + "/query", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        first = process.stdout.readline()
+        match = re.search(r" at (http://127\.0\.0\.1:\d+/)", first)
+        assert match, first
+        base = match.group(1)
+        count = httpx.get(base + "sparql", params={"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"},
+                          headers={"Accept": "application/sparql-results+json"}, timeout=30)
+        assert int(count.json()["results"]["bindings"][0]["n"]["value"]) == len(source)
+        page = httpx.get(base + "id/insight/1", headers={"Accept": "text/html"}, timeout=30)
+        assert page.status_code == 200 and "<title>Insight 1" in page.text
+    finally:
+        process.terminate()
+        process.wait(20)
