@@ -136,7 +136,10 @@ def validate(loaded: Loaded, jobs: int | None = None) -> ValidationOutcome:
     if jobs and jobs > 1:
         from vetgraph.parallel_validation import validate_partitioned
 
-        report_graph = validate_partitioned(data, loaded.shapes, loaded.ontology, jobs=jobs)
+        # Same pySHACL options as run_pyshacl; validate_partitioned returns (conforms, report graph).
+        _conforms, report_graph = validate_partitioned(
+            data, loaded.shapes, loaded.ontology, jobs=jobs, inference="none", advanced=True, allow_warnings=True
+        )
     else:
         report_graph = run_pyshacl(data, loaded.shapes, loaded.ontology)
     return ValidationOutcome(results=_findings(report_graph, data, loaded), report_graph=report_graph)
