@@ -98,6 +98,13 @@ def test_two_builds_are_byte_identical(release_dir: Path, tmp_path: Path) -> Non
     assert snapshot(out) == snapshot(release_dir)
 
 
+def test_parallel_validation_gives_the_same_release(release_dir: Path, tmp_path: Path) -> None:
+    build_fixture(tmp_path / "dist", jobs=2)
+    assert snapshot(tmp_path / "dist") == snapshot(release_dir)
+    with pytest.raises(Refused):
+        build_fixture(tmp_path / "refused", data=FIXTURES / "violation", jobs=2)
+
+
 def test_sha256sum_accepts_the_checksums(release_dir: Path) -> None:
     if shutil.which("sha256sum") is None:
         pytest.skip("sha256sum (GNU coreutils) is not installed")
