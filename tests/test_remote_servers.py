@@ -82,7 +82,7 @@ class OxigraphServer:
             self.port = free_port()
             self.process = subprocess.Popen(
                 [self.binary, "serve", "--location", str(self.location), "--bind", f"127.0.0.1:{self.port}"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,  # a full pipe nobody reads would block it
             )
             try:
                 wait_for_http(self.base + "/", self.process, 20, "oxigraph serve")
@@ -103,17 +103,20 @@ class OxigraphServer:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
-        if self.process and self.process.stderr:
-            self.process.stderr.close()
 
 
-@pytest.fixture
-def oxigraph_server(tmp_path: Path) -> Iterator[OxigraphServer]:
+def running_oxigraph(tmp_path: Path) -> Iterator[OxigraphServer]:
+    """Body of an `oxigraph_server` fixture (each test module declares its own with `yield from`)."""
     server = OxigraphServer(tmp_path / "oxigraph").start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def oxigraph_server(tmp_path: Path) -> Iterator[OxigraphServer]:
+    yield from running_oxigraph(tmp_path)
 
 
 # -- a scripted fake server ---------------------------------------------------------------------------------
