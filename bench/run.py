@@ -1,0 +1,501 @@
+"""The benchmark suite in one command: how vetgraph scales, side by side with its Python peer and the native limit.
+
+    .venv/bin/python -m bench.run                                  # sizes 1 10 100 1000, 3 runs each
+    .venv/bin/python -m bench.run --sizes 1 10 --repeat 1          # a quick run
+    .venv/bin/python -m bench.run --sizes 1000 --steps validate,build,serve --repeat 1
+
+For each corpus size (bench/synth.py: N synthetic reports shaped like the real one; 1x is about the real graph),
+every step is measured in a fresh process, so that its peak memory (RSS) is its own:
+
+  load      vetgraph's loader into the embedded store | rdflib Dataset.parse | pyoxigraph bulk load (native)
+  validate  vetgraph partitioned pySHACL (--jobs), cold and incremental (result cache) | one plain pySHACL run
+  build     `vetgraph build` (load, validate, every output) | rdflib parse + serializers | pyoxigraph parse +
+            serializers (native limit, bench/bench_build.py)
+  queries   every stored query on vetgraph's store | rdflib's SPARQL engine | pyoxigraph directly (native)
+  publish   `vetgraph publish` into Oxigraph server, staged and direct | `oxigraph load` (native)
+  serve     `vetgraph serve` until it answers, then stored queries and pages | Oxigraph server loading the dump
+
+Medians over --repeat runs; ratios to the native limit of the same step, measured in the same run (the
+machine is shared and noisy). A step whose module is missing is reported as "not available", one that runs
+past --timeout as "timeout". Results go to bench/results/: results.md (tables, targets), results.json (raw)
+and scaling.png (log-log cost vs size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.common import TreeMemory, measure, peak_rss_mib
+
+RESULTS = Path(__file__).resolve().parent / "results"
+STEPS = ("load", "validate", "build", "queries", "publish", "serve")
+#: The same pySHACL options `vetgraph validate` uses.
+SHACL_OPTIONS = {"inference": "none", "advanced": True, "allow_warnings": True}
+#: step -> variants (the native limit last); "rdflib"/"pyshacl" are the Python peers
+VARIANTS = {
+    "load": ("vetgraph", "rdflib", "native"),
+    "validate": ("vetgraph", "vetgraph-incremental", "pyshacl"),
+    "build": ("vetgraph", "rdflib", "native"),
+    "queries": ("vetgraph", "rdflib", "native"),
+    "publish": ("vetgraph", "vetgraph-direct", "native"),
+    "serve": ("vetgraph", "native"),
+}
+PEERS = {"rdflib", "pyshacl"}
+
+
+# --- the measurements, each run in its own process ---------------------------------------------------------
+
+
+def _corpus(scale: int, fmt: str = "nq") -> Path:
+    from bench.synth import corpus_path
+
+    return corpus_path(scale, fmt=fmt)
+
+
+def _paths_for(scale: int, work: Path):
+    """A data folder holding only the corpus, for the commands that read a project (build, serve)."""
+    from vetgraph.config import Paths
+
+    folder = work / f"data-{scale}x"
+    folder.mkdir(exist_ok=True)
+    link = folder / "synth.nq"
+    if not link.exists():
+        link.symlink_to(_corpus(scale))
+    return Paths(data_dir=folder)
+
+
+def measure_load(variant: str, scale: int, repeat: int, work: Path, jobs: int) -> list[dict]:
+    path = _corpus(scale)
+    if variant == "vetgraph":
+        from vetgraph.loading import load_project
+        from vetgraph.store import OxigraphStore
+
+        measured = measure(lambda: OxigraphStore.from_dataset(load_project(data_files=[path]).dataset), repeat)
+    elif variant == "rdflib":
+        from rdflib import Dataset
+
+        measured = measure(lambda: Dataset().parse(path, format="nquads"), repeat)
+    else:
+        import pyoxigraph as ox
+
+        measured = measure(lambda: ox.Store().bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS), repeat)
+    return [{"name": "load", **measured.as_dict()}]
+
+
+def measure_validate(variant: str, scale: int, repeat: int, work: Path, jobs: int) -> list[dict]:
+    from vetgraph.loading import load_project
+
+    loaded = load_project(data_files=[_corpus(scale)])
+    data = loaded.union()
+    if variant == "pyshacl":
+        import pyshacl
+
+        def once() -> object:
+            return pyshacl.validate(data, shacl_graph=loaded.shapes, ont_graph=loaded.ontology, **SHACL_OPTIONS)
+
+        return [{"name": "validate (one pySHACL run)", **measure(once, repeat).as_dict()}]
+
+    from vetgraph.parallel_validation import validate_partitioned
+
+    cache = work / "validation-cache" if variant == "vetgraph-incremental" else None
+
+    def partitioned() -> object:
+        return validate_partitioned(
+            data, loaded.shapes, loaded.ontology, jobs=jobs, cache_dir=cache, **SHACL_OPTIONS
+        )
+
+    # Incremental: a first run fills the cache, the timed runs find every partition unchanged.
+    measured = measure(partitioned, repeat, warmup=cache is not None)
+    label = f"validate ({jobs} jobs{', unchanged data, cached' if cache else ''})"
+    return [{"name": label, **measured.as_dict()}]
+
+
+def measure_build(variant: str, scale: int, repeat: int, work: Path, jobs: int) -> list[dict]:
+    if variant == "native":
+        from bench.bench_build import native_limit
+
+        path = _corpus(scale)
+        measured = measure(lambda: native_limit([path]), repeat)
+        return [{"name": "parse + 6 serializations", **measured.as_dict()}]
+    if variant == "rdflib":
+        from rdflib import Dataset, Graph
+
+        path = _corpus(scale)
+
+        def rdflib_build() -> None:
+            dataset = Dataset()
+            dataset.parse(path, format="nquads")
+            union = Graph()
+            for s, p, o, _ in dataset.quads((None, None, None, None)):
+                union.add((s, p, o))
+            for fmt in ("turtle", "nt", "json-ld", "xml"):  # the triple syntaxes get every statement
+                union.serialize(format=fmt)
+            for fmt in ("trig", "nquads"):
+                dataset.serialize(format=fmt)
+
+        return [{"name": "parse + 6 serializations", **measure(rdflib_build, repeat).as_dict()}]
+    from bench.bench_build import run_build
+
+    paths = _paths_for(scale, work)
+    runs = iter(range(repeat + 1))
+
+    def vetgraph_build() -> None:
+        folder = work / f"build-{next(runs)}"
+        folder.mkdir()
+        run_build(paths, folder, jobs)
+
+    return [{"name": f"build (validate with {jobs} jobs + all outputs)", **measure(vetgraph_build, repeat).as_dict()}]
+
+
+class _Native:
+    """pyoxigraph running the SPARQL text itself: what the stored-query targets compare against."""
+
+    def __init__(self, path: Path):
+        import pyoxigraph as ox
+
+        self.store = ox.Store()
+        self.store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+
+    def native(self, sparql: str, fmt: str, bindings=None) -> tuple[str, bytes]:
+        import pyoxigraph as ox
+
+        from vetgraph.terms import to_oxigraph
+
+        substitutions = {ox.Variable(k): to_oxigraph(v) for k, v in (bindings or {}).items()} or None
+        result = self.store.query(sparql, use_default_graph_as_union=True, substitutions=substitutions)
+        if isinstance(result, ox.QueryTriples):
+            return "graph", result.serialize(format=ox.RdfFormat.TURTLE)
+        return "select", result.serialize(format=ox.QueryResultsFormat.JSON)
+
+
+def measure_queries(variant: str, scale: int, repeat: int, work: Path, jobs: int, timeout: float = 30) -> list[dict]:
+    from bench.bench_queries import SYNTH_VALUES, bench, example_values
+    from vetgraph.queries import load_catalogue
+
+    if variant == "native":
+        store = _Native(_corpus(scale))
+    else:
+        from vetgraph.loading import load_project
+        from vetgraph.store import OxigraphStore, RdflibStore
+
+        dataset = load_project(data_files=[_corpus(scale)]).dataset
+        store = OxigraphStore.from_dataset(dataset) if variant == "vetgraph" else RdflibStore(dataset)
+    catalogue = load_catalogue()
+
+    def values(query) -> dict:
+        return SYNTH_VALUES.get(query.name, example_values(query)) if query.params else {}
+
+    timings = bench({variant: store}, catalogue, values, repeat, timeout)
+    rows = []
+    for (name, _), timing in sorted(timings.items()):
+        seconds = [timing.median_ms / 1000] if timing.median_ms is not None else []
+        rows.append({"name": f"query {name}", "median": seconds[0] if seconds else None, "runs": timing.runs,
+                     "seconds": seconds, "cpu_median": None, "status": None if seconds else f"> {timeout:g} s"})
+    return rows
+
+
+def measure_publish(variant: str, scale: int, repeat: int, work: Path, jobs: int) -> list[dict]:
+    from bench.bench_publish import native_load, publish_once, source_for
+
+    source, path = source_for(str(scale), work)
+    runs = iter(range(repeat + 1))
+    if variant == "native":
+        measured = measure(lambda: native_load(path, work / f"native-{next(runs)}"), repeat)
+        return [{"name": "oxigraph load", **measured.as_dict()}]
+    staged = variant == "vetgraph"
+    measured = measure(lambda: publish_once(source, work / f"store-{next(runs)}", staging=staged), repeat)
+    return [{"name": "publish (staged, verified)" if staged else "publish --direct", **measured.as_dict()}]
+
+
+def measure_serve(variant: str, scale: int, repeat: int, work: Path, jobs: int) -> list[dict]:
+    """Time until the server answers, then a few requests; peak RSS of the server and its workers."""
+    import urllib.request
+
+    from bench.bench_server import _stop, start
+
+    target = "vetgraph" if variant == "vetgraph" else "oxigraph-memory"
+    path = _corpus(scale)
+    seconds = []
+    for run in range(repeat):
+        folder = work / f"serve-{run}"
+        folder.mkdir()
+        started = time.perf_counter()
+        process, base = start(target, path, [path], folder)
+        ready = time.perf_counter() - started
+        try:
+            if target == "vetgraph":
+                for url in ("/queries/insights", "/queries/statistics", "/id/synth/1/insight/3", "/"):
+                    urllib.request.urlopen(base + url, timeout=600).read()
+        finally:
+            _stop(process)
+        seconds.append(ready)
+    label = "serve: start until it answers" if target == "vetgraph" else "oxigraph serve + load the dump"
+    import statistics
+
+    return [{"name": label, "seconds": seconds, "median": statistics.median(seconds), "runs": len(seconds),
+             "cpu_median": None}]
+
+
+MEASURES: dict[str, Callable[..., list[dict]]] = {
+    "load": measure_load,
+    "validate": measure_validate,
+    "build": measure_build,
+    "queries": measure_queries,
+    "publish": measure_publish,
+    "serve": measure_serve,
+}
+
+
+def child_main(step: str, variant: str, scale: int, repeat: int, jobs: int) -> int:
+    """In the measuring process: run one step variant, print one JSON line."""
+    memory = TreeMemory()
+    with tempfile.TemporaryDirectory(prefix=f"bench-{step}-") as folder:
+        try:
+            with memory:
+                rows = MEASURES[step](variant, scale, repeat, Path(folder), jobs)
+            status = None
+        except ImportError as error:  # a capability that has not landed yet
+            rows, status = [], f"not available: {error}"
+        except Exception as error:  # noqa: BLE001 - reported in the table, with the traceback on stderr
+            traceback.print_exc()
+            rows, status = [], f"failed: {type(error).__name__}: {error}"
+    print(json.dumps({"rows": rows, "status": status, "rss_mib": peak_rss_mib(), "tree_mib": memory.peak_mib}))
+    return 0
+
+
+# --- results: tables, targets, chart -------------------------------------------------------------------------
+
+
+def _fmt_seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def _native_of(records: list[dict], record: dict, row: dict) -> dict | None:
+    """The native-limit row measured for the same size, step and row name (or the step's only native row)."""
+    natives = [r for r in records if r["scale"] == record["scale"] and r["step"] == record["step"]
+               and r["variant"] == "native"]
+    for native in natives:
+        for candidate in native["rows"]:
+            if candidate["name"] == row["name"] or len(native["rows"]) == 1:
+                return candidate
+    return None
+
+
+def table(records: list[dict]) -> list[str]:
+    lines = ["| size | triples | step | variant | measurement | median | CPU (median) | runs | peak memory "
+             "| vs native |", "|---|---:|---|---|---|---:|---:|---:|---:|---:|"]
+    for record in records:
+        head = f"| {record['scale']}x | {record['triples']:,} | {record['step']} | {record['variant']}"
+        if not record["rows"]:
+            lines.append(f"{head} | {record['status']} | | | | | |")
+            continue
+        memory = record.get("tree_mib")
+        for row in record["rows"]:
+            native = _native_of(records, record, row)
+            ratio = "-"
+            if native and native.get("median") and row.get("median") is not None and record["variant"] != "native":
+                ratio = f"{row['median'] / native['median']:.1f}x"
+            cpu = _fmt_seconds(row.get("cpu_median")) if row.get("cpu_median") is not None else "-"
+            median = _fmt_seconds(row.get("median")) if row.get("median") is not None else row.get("status", "-")
+            lines.append(f"{head} | {row['name']} | {median} | {cpu} | {row.get('runs', '-')} "
+                         f"| {f'{memory:,.0f} MiB' if memory else '-'} | {ratio} |")
+    return lines
+
+
+def _rows(records: list[dict], step: str, variant: str, scale: int) -> dict[str, dict]:
+    return {row["name"]: row for r in records if (r["step"], r["variant"], r["scale"]) == (step, variant, scale)
+            for row in r["rows"]}
+
+
+def targets(records: list[dict]) -> list[str]:
+    """The issue's targets, checked against what was measured (or said to be unmeasured)."""
+    sizes = sorted({r["scale"] for r in records})
+    out = []
+    if 100 in sizes:
+        queries = _rows(records, "queries", "vetgraph", 100)
+        natives = _rows(records, "queries", "native", 100)
+        slow = [n for n, r in queries.items() if r["median"] is None or r["median"] >= 0.050]
+        far = [n for n, r in queries.items() if r["median"] and natives.get(n, {}).get("median")
+               and r["median"] > 2 * natives[n]["median"]]
+        if queries:
+            out.append(f"- Stored queries on 100x under 50 ms median: {len(queries) - len(slow)}/{len(queries)}"
+                       + (f" (slower: {', '.join(s.removeprefix('query ') for s in slow)})" if slow else "") + ".")
+            out.append(f"- Within 2x of pyoxigraph running the same SPARQL: {len(queries) - len(far)}/{len(queries)}"
+                       + (f" (further: {', '.join(s.removeprefix('query ') for s in far)})" if far else "") + ".")
+    if 1000 in sizes:
+        build = next(iter(_rows(records, "build", "vetgraph", 1000).values()), None)
+        native = next(iter(_rows(records, "build", "native", 1000).values()), None)
+        if build and native:
+            ratio = build["median"] / native["median"]
+            out.append(f"- Build on 1000x under 3 minutes: {_fmt_seconds(build['median'])} "
+                       f"({'met' if build['median'] < 180 else 'NOT met'}); within 5x of the native limit: "
+                       f"{ratio:.1f}x ({'met' if ratio <= 5 else 'NOT met'}).")
+        for step in ("validate",):
+            for name, row in _rows(records, step, "vetgraph", 1000).items():
+                out.append(f"- Validation of 1000x under 60 s: {name}: "
+                           f"{_fmt_seconds(row['median'])} ({'met' if row['median'] < 60 else 'NOT met'}).")
+            for name, row in _rows(records, step, "vetgraph-incremental", 1000).items():
+                out.append(f"- {name} on 1000x: {_fmt_seconds(row['median'])} "
+                           f"({'met' if row['median'] < 60 else 'NOT met'}).")
+        for step in ("build", "serve"):
+            record = next((r for r in records if (r["step"], r["variant"], r["scale"]) == (step, "vetgraph", 1000)),
+                          None)
+            if record and record["rows"]:
+                memory = record.get("tree_mib") or 0.0
+                out.append(f"- 1000x {step} within 4 GiB RSS: {memory:,.0f} MiB "
+                           f"({'met' if memory and memory < 4096 else 'NOT met'}).")
+    growth = []
+    for (step, variant) in sorted({(r["step"], r["variant"]) for r in records}):
+        for small, large in zip(sizes, sizes[1:], strict=False):
+            if large != 10 * small:
+                continue
+            before, after = _rows(records, step, variant, small), _rows(records, step, variant, large)
+            for name, row in after.items():
+                if name in before and before[name].get("median") and row.get("median") is not None:
+                    factor = row["median"] / before[name]["median"]
+                    if factor > 12 and row["median"] >= 0.05:  # below 50 ms, fixed costs and noise dominate
+                        growth.append(f"{step}/{variant} {name} {small}x->{large}x: {factor:.0f}x")
+    out.append("- Linear scaling (10x more data costs at most 12x more time, for steps over 50 ms): "
+               + ("met." if not growth else "NOT met for " + "; ".join(growth) + "."))
+    return out
+
+
+def chart(records: list[dict], path: Path) -> None:
+    """Log-log cost vs size: one line per step and variant (the first row of each step: queries are summed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(9, 6))
+    series: dict[tuple[str, str], list[tuple[int, float]]] = {}
+    for record in records:
+        medians = [row["median"] for row in record["rows"] if row.get("median") is not None]
+        if medians and len(medians) == len(record["rows"]):
+            series.setdefault((record["step"], record["variant"]), []).append((record["triples"], sum(medians)))
+    colours = dict(zip(STEPS, ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"),
+                       strict=True))
+    styles = {"native": ":", "rdflib": "--", "pyshacl": "--"}
+    for (step, variant), points in sorted(series.items()):
+        if len(points) < 2:
+            continue
+        xs, ys = zip(*sorted(points), strict=True)
+        axes.plot(xs, ys, styles.get(variant, "-"), marker="o", color=colours[step], label=f"{step}: {variant}")
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("statements in the corpus")
+    axes.set_ylabel("seconds (median; queries: sum over the catalogue)")
+    axes.set_title("vetgraph cost vs corpus size (solid), Python peer (dashed), native limit (dotted)")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=7, ncol=2)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def write_results(records: list[dict], args: argparse.Namespace, out: Path) -> None:
+    import platform
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
+                                                  "records": records}, indent=1), encoding="utf-8")
+    chart(records, out / "scaling.png")
+    lines = [
+        "# vetgraph benchmark results",
+        "",
+        f"`python -m bench.run --sizes {' '.join(map(str, args.sizes))} --repeat {args.repeat} --jobs {args.jobs}`"
+        f" on {platform.machine()} Linux, {args.jobs} validation processes; {time.strftime('%Y-%m-%d %H:%M')}."
+        " Medians; \"vs native\" is the ratio to the native limit of the same step in the same run; peak memory"
+        " is the largest proportional set size (PSS) of the measuring process and all its descendants (forked"
+        " validation workers, the server), sampled every 0.25 s, so copy-on-write pages count once.",
+        "",
+        "![cost vs size](scaling.png)",
+        "",
+        "## Targets",
+        "",
+        *targets(records),
+        "",
+        "## Measurements",
+        "",
+        *table(records),
+        "",
+    ]
+    (out / "results.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+# --- the orchestration -------------------------------------------------------------------------------------
+
+
+def run_child(step: str, variant: str, scale: int, repeat: int, jobs: int, timeout: float) -> dict:
+    command = [sys.executable, "-m", "bench.run", "--child", f"{step}:{variant}", "--sizes", str(scale),
+               "--repeat", str(repeat), "--jobs", str(jobs)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=Path(__file__).parents[1])
+    except subprocess.TimeoutExpired:
+        return {"rows": [], "status": f"timeout > {timeout:g} s", "rss_mib": None}
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"rows": [], "status": f"failed: {tail}", "rss_mib": None}
+    if done.stderr.strip() and "failed" in (json.loads(lines[-1]).get("status") or ""):
+        print(done.stderr, file=sys.stderr)
+    return json.loads(lines[-1])
+
+
+def corpus_size(scale: int) -> int:
+    with _corpus(scale).open("rb") as stream:
+        return sum(1 for _ in stream)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from vetgraph.parallel_validation import default_jobs
+
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 100, 1000], help="corpus sizes (reports)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the median is reported")
+    parser.add_argument("--steps", default=",".join(STEPS), help=f"comma-separated subset of {','.join(STEPS)}")
+    parser.add_argument("--jobs", type=int, default=default_jobs(), help="parallel validation processes")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds before a measurement is given up")
+    parser.add_argument("--peer-max", type=int, default=100,
+                        help="largest size at which the Python peers (rdflib, one pySHACL run) are measured")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for results.md/json and scaling.png")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        step, variant = args.child.split(":")
+        return child_main(step, variant, args.sizes[0], args.repeat, args.jobs)
+    steps = [s.strip() for s in args.steps.split(",") if s.strip()]
+    unknown = [s for s in steps if s not in STEPS]
+    if unknown or args.repeat < 1 or min(args.sizes) < 1:
+        parser.error(f"--steps: unknown {', '.join(unknown)}" if unknown else "--repeat and --sizes must be >= 1")
+
+    records = []
+    for scale in sorted(args.sizes):
+        triples = corpus_size(scale)
+        for step in steps:
+            for variant in VARIANTS[step]:
+                if variant in PEERS and scale > args.peer_max:
+                    record = {"rows": [], "status": f"not run above {args.peer_max}x (--peer-max)", "rss_mib": None}
+                else:
+                    started = time.perf_counter()
+                    record = run_child(step, variant, scale, args.repeat, args.jobs, args.timeout)
+                    print(f"{scale}x {step} {variant}: {time.perf_counter() - started:.0f} s"
+                          f"{' (' + record['status'] + ')' if record['status'] else ''}", file=sys.stderr, flush=True)
+                records.append({"scale": scale, "triples": triples, "step": step, "variant": variant, **record})
+                write_results(records, args, args.out)  # after every measurement: a long run can be read early
+    print((args.out / "results.md").read_text(encoding="utf-8"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
