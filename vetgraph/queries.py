@@ -444,12 +444,13 @@ def _locate(error: Any, query: StoredQuery) -> tuple[str, int | None, int | None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from vetgraph.config import ID_BASE
+
     parser.add_argument("name", nargs="?", help="name of a stored query (see --list)")
     parser.add_argument("--list", action="store_true", help="list the stored queries with their parameters")
     parser.add_argument("--file", type=Path, metavar="FILE.rq", help="run an ad-hoc query file instead")
     parser.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
-                        help="a parameter value (repeatable); IRIs without a scheme are read relative to "
-                             "https://w3id.org/vetgraph/id/")
+                        help=f"a parameter value (repeatable); IRIs without a scheme are read relative to {ID_BASE}")
     parser.add_argument("-f", "--format", choices=OUTPUT_FORMATS, default=None,
                         help="output format (default: table for SELECT/ASK, ttl for CONSTRUCT/DESCRIBE)")
     parser.add_argument("--timeout", type=float, default=30.0, metavar="S",
@@ -478,11 +479,7 @@ def run(args: argparse.Namespace) -> int:
         fmt = _output_format(query.kind, args.format)
         store = _make_store(args)
         output, negative = _run_limited(lambda: _render(store, query, bindings, fmt), args.timeout)
-    except ParameterError as error:
-        return _fail(str(error))
-    except (LoadError, _UsageError) as error:
-        return _fail(str(error))
-    except _QueryFailed as error:
+    except (ParameterError, LoadError, _UsageError, _QueryFailed) as error:  # each message is ready to print
         return _fail(str(error))
     sys.stdout.buffer.write(output)
     sys.stdout.flush()
