@@ -169,6 +169,16 @@ def _free_port() -> int:
 
 
 def _wait_http(url: str, process: subprocess.Popen, seconds: float = 120) -> None:
+    """Wait until `url` answers; a server that does not is stopped before the error is raised."""
+    try:
+        _poll_http(url, process, seconds)
+    except RuntimeError:
+        process.kill()
+        process.wait()
+        raise
+
+
+def _poll_http(url: str, process: subprocess.Popen, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
