@@ -215,31 +215,62 @@ def measure_publish(variant: str, scale: int, repeat: int, work: Path, jobs: int
     return [{"name": "publish (staged, verified)" if staged else "publish --direct", **measured.as_dict()}]
 
 
+#: `vetgraph serve` validates in one pySHACL process, which takes hours at 1000x; the benchmark starts it with
+#: the partitioned validator (what `vetgraph validate --jobs N` runs), all else unchanged.
+SERVE_WITH_JOBS = """
+import sys
+import vetgraph.validation as validation
+from vetgraph.parallel_validation import default_jobs
+one_process = validation.validate
+validation.validate = lambda loaded, jobs=None: one_process(loaded, jobs=jobs or default_jobs())
+from vetgraph.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _start_vetgraph(path: Path, folder: Path):
+    import socket
+
+    from bench.bench_server import _wait_http
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-c", SERVE_WITH_JOBS, "serve", "--port", str(port), "--dist", str(folder / "none"),
+               "--data", str(path)]
+    log = (folder / "serve.log").open("ab")
+    process = subprocess.Popen(command, cwd=Path(__file__).parents[1], stdout=subprocess.DEVNULL, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    _wait_http(base + "/health", process, seconds=3600)
+    return process, base
+
+
 def measure_serve(variant: str, scale: int, repeat: int, work: Path, jobs: int) -> list[dict]:
-    """Time until the server answers, then a few requests; peak RSS of the server and its workers."""
+    """Time until the server answers, then a few requests; the tree memory covers the server and its workers."""
+    import statistics
     import urllib.request
 
     from bench.bench_server import _stop, start
 
-    target = "vetgraph" if variant == "vetgraph" else "oxigraph-memory"
     path = _corpus(scale)
     seconds = []
     for run in range(repeat):
         folder = work / f"serve-{run}"
         folder.mkdir()
         started = time.perf_counter()
-        process, base = start(target, path, [path], folder)
+        if variant == "vetgraph":
+            process, base = _start_vetgraph(path, folder)
+        else:
+            process, base = start("oxigraph-memory", path, [path], folder)
         ready = time.perf_counter() - started
         try:
-            if target == "vetgraph":
+            if variant == "vetgraph":
                 for url in ("/queries/insights", "/queries/statistics", "/id/synth/1/insight/3", "/"):
                     urllib.request.urlopen(base + url, timeout=600).read()
         finally:
             _stop(process)
         seconds.append(ready)
-    label = "serve: start until it answers" if target == "vetgraph" else "oxigraph serve + load the dump"
-    import statistics
-
+    label = "serve: start until it answers" if variant == "vetgraph" else "oxigraph serve + load the dump"
     return [{"name": label, "seconds": seconds, "median": statistics.median(seconds), "runs": len(seconds),
              "cpu_median": None}]
 
@@ -280,10 +311,11 @@ def _fmt_seconds(value: float | None) -> str:
     return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
 
 
-def _native_of(records: list[dict], record: dict, row: dict) -> dict | None:
-    """The native-limit row measured for the same size, step and row name (or the step's only native row)."""
+def _baseline(records: list[dict], record: dict, row: dict, variants: set[str]) -> dict | None:
+    """The baseline row (native limit or Python peer) measured for the same size, step and row name, or the
+    baseline's only row."""
     natives = [r for r in records if r["scale"] == record["scale"] and r["step"] == record["step"]
-               and r["variant"] == "native"]
+               and r["variant"] in variants]
     for native in natives:
         for candidate in native["rows"]:
             if candidate["name"] == row["name"] or len(native["rows"]) == 1:
@@ -293,22 +325,24 @@ def _native_of(records: list[dict], record: dict, row: dict) -> dict | None:
 
 def table(records: list[dict]) -> list[str]:
     lines = ["| size | triples | step | variant | measurement | median | CPU (median) | runs | peak memory "
-             "| vs native |", "|---|---:|---|---|---|---:|---:|---:|---:|---:|"]
+             "| vs native | vs Python peer |", "|---|---:|---|---|---|---:|---:|---:|---:|---:|---:|"]
     for record in records:
         head = f"| {record['scale']}x | {record['triples']:,} | {record['step']} | {record['variant']}"
         if not record["rows"]:
-            lines.append(f"{head} | {record['status']} | | | | | |")
+            lines.append(f"{head} | {record['status']} | | | | | | |")
             continue
         memory = record.get("tree_mib")
         for row in record["rows"]:
-            native = _native_of(records, record, row)
-            ratio = "-"
-            if native and native.get("median") and row.get("median") is not None and record["variant"] != "native":
-                ratio = f"{row['median'] / native['median']:.1f}x"
+            ratios = []
+            for variants in ({"native"}, PEERS):
+                base = _baseline(records, record, row, variants)
+                ok = base and base.get("median") and row.get("median") is not None
+                ratios.append(f"{row['median'] / base['median']:.1f}x" if ok and record["variant"] not in variants
+                              else "-")
             cpu = _fmt_seconds(row.get("cpu_median")) if row.get("cpu_median") is not None else "-"
             median = _fmt_seconds(row.get("median")) if row.get("median") is not None else row.get("status", "-")
             lines.append(f"{head} | {row['name']} | {median} | {cpu} | {row.get('runs', '-')} "
-                         f"| {f'{memory:,.0f} MiB' if memory else '-'} | {ratio} |")
+                         f"| {f'{memory:,.0f} MiB' if memory else '-'} | {ratios[0]} | {ratios[1]} |")
     return lines
 
 
@@ -413,7 +447,8 @@ def write_results(records: list[dict], args: argparse.Namespace, out: Path) -> N
     lines = [
         "# vetgraph benchmark results",
         "",
-        f"`python -m bench.run --sizes {' '.join(map(str, args.sizes))} --repeat {args.repeat} --jobs {args.jobs}`"
+        f"`python -m bench.run --sizes {' '.join(map(str, args.sizes))} --repeat {args.repeat} --large-repeat"
+        f" {args.large_repeat} --jobs {args.jobs}`"
         f" on {platform.machine()} Linux, {args.jobs} validation processes; {time.strftime('%Y-%m-%d %H:%M')}."
         " Medians; \"vs native\" is the ratio to the native limit of the same step in the same run; peak memory"
         " is the largest proportional set size (PSS) of the measuring process and all its descendants (forked"
@@ -463,9 +498,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 100, 1000], help="corpus sizes (reports)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the median is reported")
+    parser.add_argument("--large-repeat", type=int, default=1,
+                        help="runs per measurement at sizes of 1000x and more (default 1: minutes each)")
     parser.add_argument("--steps", default=",".join(STEPS), help=f"comma-separated subset of {','.join(STEPS)}")
     parser.add_argument("--jobs", type=int, default=default_jobs(), help="parallel validation processes")
-    parser.add_argument("--timeout", type=float, default=1800, help="seconds before a measurement is given up")
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds before a measurement is given up")
     parser.add_argument("--peer-max", type=int, default=100,
                         help="largest size at which the Python peers (rdflib, one pySHACL run) are measured")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for results.md/json and scaling.png")
@@ -488,7 +525,8 @@ def main(argv: list[str] | None = None) -> int:
                     record = {"rows": [], "status": f"not run above {args.peer_max}x (--peer-max)", "rss_mib": None}
                 else:
                     started = time.perf_counter()
-                    record = run_child(step, variant, scale, args.repeat, args.jobs, args.timeout)
+                    repeat = args.large_repeat if scale >= 1000 else args.repeat
+                    record = run_child(step, variant, scale, repeat, args.jobs, args.timeout)
                     print(f"{scale}x {step} {variant}: {time.perf_counter() - started:.0f} s"
                           f"{' (' + record['status'] + ')' if record['status'] else ''}", file=sys.stderr, flush=True)
                 records.append({"scale": scale, "triples": triples, "step": step, "variant": variant, **record})
