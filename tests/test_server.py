@@ -330,3 +330,41 @@ def test_health(client, store) -> None:
 def test_unknown_path_is_404_and_wrong_method_405(client) -> None:
     assert client.get("/nothing-here").status_code == 404
     assert client.delete("/sparql").status_code == 405
+
+
+def test_a_worker_that_runs_out_of_memory_is_replaced() -> None:
+    """A query that needs more memory than a worker may have kills only that worker: a clear error, and
+    the pool is whole again at once."""
+    from vetgraph.server.workers import WorkerLost
+
+    data = "\n".join(f"<urn:s{i}> <urn:p> \"{'x' * 40}{i}\" ." for i in range(300))
+
+    async def scenario() -> tuple[type, int, int, bytes]:
+        store = ox.Store()
+        store.load(data.encode(), format=ox.RdfFormat.N_TRIPLES)
+        pool = WorkerPool(store.dump(format=ox.RdfFormat.N_QUADS), size=1, memory_limit=256 * 2**20)
+        await pool.start()
+        try:
+            greedy = "SELECT (STRLEN(GROUP_CONCAT(CONCAT(?a, ?b, ?c))) AS ?n) { ?s ?p ?a . ?t ?q ?b . ?u ?r ?c }"
+            with pytest.raises(WorkerLost) as lost:
+                await pool.run(QueryRequest(greedy, "json", None, 60.0))
+            for _ in range(200):
+                if pool.capacity == 1:
+                    break
+                await asyncio.sleep(0.05)
+            answer = await pool.run(QueryRequest("ASK { ?s ?p ?o }", "json", None, 5.0))
+            return lost.type, pool.capacity, pool.replaced, answer.body
+        finally:
+            await pool.close()
+
+    kind, capacity, replaced, body = asyncio.run(scenario())
+    assert kind.__name__ == "WorkerLost" and capacity == 1 and replaced == 1
+    assert b"true" in body
+
+
+def test_head_requests_answer_like_get_without_a_body(client) -> None:
+    for path in ("/", "/id/insight/1", "/queries", "/health"):
+        head = client.head(path, headers={"Accept": "text/html"})
+        get = client.get(path, headers={"Accept": "text/html"})
+        assert head.status_code == get.status_code == 200, path
+        assert head.content == b"" and head.headers["content-type"] == get.headers["content-type"]

@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -240,6 +240,3 @@ def create_app(
     app.state.site = site
     return app
 
-
-def site_of(app: Any) -> Site:
-    return app.state.site

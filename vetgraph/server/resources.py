@@ -15,11 +15,10 @@ import asyncio
 import re
 
 from rdflib import URIRef
-from rdflib.namespace import RDFS
 from starlette.requests import Request
 from starlette.responses import Response
 
-from vetgraph.config import ID_BASE, ONTOLOGY_IRI
+from vetgraph.config import ID_BASE
 from vetgraph.server.conneg import (
     HTML_OFFER,
     RESOURCE_OFFERS,
@@ -96,9 +95,9 @@ async def _description(site: Site, iri: URIRef) -> Description:
     key = ("description", str(iri))
     cached = site.pages.get(key)
     if cached is not None:
-        return cached  # type: ignore[return-value]
+        return cached
     description = await asyncio.to_thread(describe, site.store, iri, site.vocabulary)
-    site.pages.put(key, description, 256 * (len(description.triples) + len(description.incoming)) + 256)  # type: ignore[arg-type]
+    site.pages.put(key, description, 256 * (len(description.triples) + len(description.incoming)) + 256)
     return description
 
 
@@ -158,9 +157,3 @@ def _render_ontology(site: Site, offer: Offer) -> Rendered:
     prefixes = {p: str(n) for p, n in site.ontology.namespaces() if p}
     return Rendered.of(serialize_triples(site.ontology, offer.name, prefixes), offer.media_type, headers)
 
-
-def ontology_term_label(site: Site, iri: str) -> str | None:
-    if site.ontology is None or not iri.startswith(ONTOLOGY_IRI):
-        return None
-    value = site.ontology.value(URIRef(iri), RDFS.label)
-    return str(value) if value is not None else None

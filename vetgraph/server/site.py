@@ -61,7 +61,7 @@ class Site:
     last_modified: datetime
     max_body_bytes: int
     max_result_bytes: int
-    pages: ByteBudgetCache[Rendered]
+    pages: ByteBudgetCache[Any]  # rendered representations and resource descriptions
     results: ByteBudgetCache[Answer]
     triples: int | None = None
 
