@@ -25,7 +25,15 @@ UNCONFIRMED_GRAPH = BASE_IRI + "graph/unconfirmed"
 #: The dataset itself (DCAT/VoID subject, default target graph when publishing to a store).
 DATASET_IRI = BASE_IRI + "dataset"
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+def _project_root() -> Path:
+    """The checkout (editable install), else the working folder (a regular install run from a checkout)."""
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "ontology").is_dir() or not (Path.cwd() / "ontology").is_dir():
+        return checkout
+    return Path.cwd()
+
+
+PROJECT_ROOT = _project_root()
 
 
 def _dir_from_env(var: str, default: Path) -> Path:
