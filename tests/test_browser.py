@@ -88,6 +88,9 @@ def test_home_insight_query_ui_and_stored_query(base_url, browser) -> None:
     page.on("request", lambda request: requests.append(request.url))
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # A script or style the Content-Security-Policy blocks shows up as a console error.
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text else None)
 
     page.goto(base_url)
     assert "Innovation & Digitalisation" in page.locator("h1").inner_text()

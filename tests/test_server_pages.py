@@ -203,6 +203,16 @@ def test_openapi_describes_every_stored_query(client, catalogue) -> None:
     assert "/sparql" in document["paths"]
 
 
+def test_security_headers(client) -> None:
+    page = client.get("/id/insight/1", headers=HTML)
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-content-type-options"] == "nosniff"
+    plain = client.get("/queries/<script>", headers={"Accept": "text/plain"})
+    assert plain.headers["content-type"].startswith("text/plain")
+    assert plain.headers["x-content-type-options"] == "nosniff"
+    assert "<script" not in page.text.split("</header>")[1]  # pages carry no inline or external script
+
+
 # --- query UI -----------------------------------------------------------------------------------------
 
 
