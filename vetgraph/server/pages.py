@@ -163,11 +163,14 @@ def render_resource(site: Site, description: Description, path: str, profiles: S
                   for o in RESOURCE_OFFERS if o.name != "html"]
     title = title_of(views, description)
     formal = [str(o) for _, p, o in own if str(p) == DCT + "title" and str(o) != title]
-    # Labels that only repeat the page heading are left out of the table.
+    # Labels that only repeat the heading, and the title shown under it, are left out of the table.
+    subtitle = formal[0] if formal else None
     shown = [(s, p, o) for s, p, o in description.triples
-             if not (s == iri and str(p) in (RDFS + "label", SKOS + "prefLabel") and str(o) == title)]
+             if not (s == iri and str(p) in (RDFS + "label", SKOS + "prefLabel") and str(o) == title)
+             and not (s == iri and str(p) == DCT + "title" and str(o) == subtitle)]
     return site.templates.get_template("resource.html").render(
-        site=site, title=title, subtitle=formal[0] if formal else None, iri=str(iri), types=types,
+        site=site, title=title, subtitle=subtitle, iri=str(iri), types=types,
+        subtitle_unconfirmed=any(str(p) == DCT + "title" and str(o) == subtitle for p, o in description.unconfirmed),
         evidence_levels=evidence, properties=properties(views, shown, iri, description.unconfirmed),
         sources=sources, referenced_by=referenced_by, truncated=description.incoming_truncated,
         has_unconfirmed=bool(description.unconfirmed), alternates=alternates, profiles=profiles,
