@@ -38,6 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="serve a remote SPARQL endpoint (query URL) instead of the local data")
     parser.add_argument("--data", type=Path, action="append", metavar="FILE",
                         help="serve these data files instead of data/ (repeatable)")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N",
+                        help="validate in N parallel processes first (as vetgraph validate --jobs; large graphs)")
     parser.add_argument("--dist", type=Path, default=PROJECT_ROOT / "dist", metavar="DIR",
                         help="build outputs to serve under /download/ (default: dist/; see vetgraph build)")
     parser.add_argument("--queries", type=Path, metavar="DIR", help="folder of stored queries (default: queries/)")
@@ -68,12 +70,14 @@ def run(args: argparse.Namespace) -> int:
         return _fail("--timeout must be more than 0 seconds")
     if args.workers < 1:
         return _fail("--workers must be at least 1")
+    if args.jobs is not None and args.jobs < 1:
+        return _fail("--jobs must be at least 1")
     paths = Paths()
     try:
         if args.store:
             store, prefixes, last_modified = _remote(args)
         else:
-            loaded_or_code = _validated(paths, args.data)
+            loaded_or_code = _validated(paths, args.data, args.jobs)
             if isinstance(loaded_or_code, int):
                 return loaded_or_code
             store, prefixes, last_modified = _local(loaded_or_code, paths)
@@ -101,13 +105,13 @@ def run(args: argparse.Namespace) -> int:
     return _serve(args, sock, base_url, store, ontology, catalogue, prefixes, last_modified)
 
 
-def _validated(paths, data_files):
+def _validated(paths, data_files, jobs=None):
     """The loaded project if it conforms to the shapes; else an exit code, with the violations printed."""
     from vetgraph.loading import load_project
     from vetgraph.validation import format_text, validate
 
     loaded = load_project(paths, data_files=data_files)
-    outcome = validate(loaded)
+    outcome = validate(loaded, jobs=jobs) if jobs else validate(loaded)
     if not outcome.conforms:
         outcome.results = [r for r in outcome.results if r.severity == "Violation"]
         print(format_text(outcome, loaded.dataset.namespace_manager), file=sys.stderr)
