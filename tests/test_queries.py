@@ -241,7 +241,8 @@ def cli(monkeypatch, oxigraph_store, capsysbinary):
     return run
 
 
-def test_table_output_is_aligned(cli) -> None:
+def test_table_output_is_aligned(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)  # piped output: one line per row
     code, out, _ = cli("insights")
     assert code == 0
     lines = out.splitlines()
