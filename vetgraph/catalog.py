@@ -67,7 +67,7 @@ EU_LABELS: dict[str, str] = {
     "http://eurovoc.europa.eu/795": "vocational education",
     "http://eurovoc.europa.eu/1074": "vocational training",
     "http://eurovoc.europa.eu/1439": "innovation",
-    "http://eurovoc.europa.eu/6191": "digitisation",
+    "http://eurovoc.europa.eu/c_658ff033": "digital transformation",
     "http://eurovoc.europa.eu/7219": "digital technology",
     "http://eurovoc.europa.eu/2467": "education policy",
 }
