@@ -32,7 +32,7 @@ from rdflib import RDFS, SKOS, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, XSD
 
 from vetgraph.config import ID_BASE, PROJECT_ROOT, UNCONFIRMED_GRAPH, VET_NS, Paths
-from vetgraph.loading import LoadError, rebaser, load_data, load_graph, new_dataset, rdf_files
+from vetgraph.loading import LoadError, load_data, load_graph, new_dataset, rdf_files, rebaser
 
 CURATION_FOLDER = "curation"
 METADATA_FILE = "curation-metadata.json"
