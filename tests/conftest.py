@@ -5,11 +5,17 @@ and fail under CI=true, where its absence is a broken set-up."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from vetgraph.config import PROJECT_ROOT, Paths
+
+if TYPE_CHECKING:
+    from starlette.testclient import TestClient
 
 TESTS_DIR = Path(__file__).resolve().parent
 FIXTURES = TESTS_DIR / "data"
@@ -78,3 +84,25 @@ def rdflib_store(loaded):
     from vetgraph.store import RdflibStore
 
     return RdflibStore(loaded.dataset)
+
+
+@contextmanager
+def app_client(store, **options) -> Iterator[TestClient]:
+    """A Starlette TestClient over `create_app(store, **options)`, its lifespan (worker pool) running."""
+    from starlette.testclient import TestClient
+
+    from vetgraph.server.app import create_app
+
+    with TestClient(create_app(store, **options)) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def fixture_client() -> Iterator[TestClient]:
+    """The server over tests/data/server/fixture.trig (markup in labels, resources the real data lack)."""
+    from vetgraph.loading import load_project
+    from vetgraph.store import OxigraphStore
+
+    loaded = load_project(Paths(), data_files=[FIXTURES / "server" / "fixture.trig"])
+    with app_client(OxigraphStore.from_dataset(loaded.dataset), ontology=loaded.ontology, workers=1) as client:
+        yield client

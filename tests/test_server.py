@@ -16,15 +16,16 @@ from collections.abc import Iterator
 
 import pyoxigraph as ox
 import pytest
+from conftest import app_client
+from httpx import Response
 from rdflib import Graph, Literal, URIRef
 from starlette.testclient import TestClient
 
 from vetgraph.config import UNCONFIRMED_GRAPH
 from vetgraph.queries import load_catalogue
-from vetgraph.server.app import create_app
 from vetgraph.server.querycheck import inspect
 from vetgraph.server.workers import QueryRequest, WorkerPool
-from vetgraph.store import OxigraphStore, QueryError
+from vetgraph.store import QueryError
 
 INSIGHT_1 = URIRef("https://w3id.org/vetgraph/id/insight/1")
 INSIGHTS = "PREFIX vet: <https://w3id.org/vetgraph/def#> SELECT ?i ?n { ?i a vet:Insight ; vet:number ?n } ORDER BY ?n"
@@ -45,15 +46,21 @@ GRAPH_TYPES = {
 
 
 @pytest.fixture(scope="module")
-def store(loaded) -> OxigraphStore:
-    return OxigraphStore.from_dataset(loaded.dataset)
-
-
-@pytest.fixture(scope="module")
-def client(store, loaded) -> Iterator[TestClient]:
-    app = create_app(store, ontology=loaded.ontology, catalogue=load_catalogue(), timeout=10, workers=2)
-    with TestClient(app) as test_client:
+def client(oxigraph_store, loaded) -> Iterator[TestClient]:
+    options = {"ontology": loaded.ontology, "catalogue": load_catalogue(), "timeout": 10, "workers": 2}
+    with app_client(oxigraph_store, **options) as test_client:
         yield test_client
+
+
+def _send(client: TestClient, query: str, method: str, media_type: str) -> Response:
+    """Send `query` to /sparql the way `method` says: GET, POST of a form, or POST of the query itself."""
+    headers = {"Accept": media_type}
+    if method == "get":
+        return client.get("/sparql", params={"query": query}, headers=headers)
+    if method == "post-form":
+        return client.post("/sparql", data={"query": query}, headers=headers)
+    return client.post("/sparql", content=query.encode(),
+                       headers={**headers, "Content-Type": "application/sparql-query"})
 
 
 def _insight_numbers(body: bytes, media_type: str) -> list[int]:
@@ -77,14 +84,7 @@ def _insight_numbers(body: bytes, media_type: str) -> list[int]:
 @pytest.mark.parametrize("media_type", list(SELECT_TYPES))
 @pytest.mark.parametrize("method", ["get", "post-form", "post-direct"])
 def test_select_in_every_result_format_by_every_method(client, media_type, method) -> None:
-    headers = {"Accept": media_type}
-    if method == "get":
-        response = client.get("/sparql", params={"query": INSIGHTS}, headers=headers)
-    elif method == "post-form":
-        response = client.post("/sparql", data={"query": INSIGHTS}, headers=headers)
-    else:
-        response = client.post("/sparql", content=INSIGHTS.encode(),
-                               headers={**headers, "Content-Type": "application/sparql-query"})
+    response = _send(client, INSIGHTS, method, media_type)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].split(";")[0] == media_type
     assert "Accept" in response.headers["vary"]
@@ -93,19 +93,12 @@ def test_select_in_every_result_format_by_every_method(client, media_type, metho
 
 @pytest.mark.parametrize("media_type", list(GRAPH_TYPES))
 @pytest.mark.parametrize("method", ["get", "post-form", "post-direct"])
-def test_construct_in_every_rdf_format_by_every_method(client, store, media_type, method) -> None:
-    headers = {"Accept": media_type}
-    if method == "get":
-        response = client.get("/sparql", params={"query": CONSTRUCT}, headers=headers)
-    elif method == "post-form":
-        response = client.post("/sparql", data={"query": CONSTRUCT}, headers=headers)
-    else:
-        response = client.post("/sparql", content=CONSTRUCT.encode(),
-                               headers={**headers, "Content-Type": "application/sparql-query"})
+def test_construct_in_every_rdf_format_by_every_method(client, oxigraph_store, media_type, method) -> None:
+    response = _send(client, CONSTRUCT, method, media_type)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].split(";")[0] == media_type
     graph = Graph().parse(data=response.content, format=GRAPH_TYPES[media_type])
-    expected = store.query(CONSTRUCT).graph
+    expected = oxigraph_store.query(CONSTRUCT).graph
     assert set(graph) == set(expected) and len(graph) > 5
 
 
@@ -261,7 +254,7 @@ def test_workers_cannot_fetch_even_if_the_check_is_bypassed() -> None:
 # --- service description, dataset, limits, CORS ----------------------------------------------------------
 
 
-def test_service_description_in_rdf_and_query_ui_for_browsers(client, store) -> None:
+def test_service_description_in_rdf_and_query_ui_for_browsers(client, oxigraph_store) -> None:
     response = client.get("/sparql", headers={"Accept": "text/turtle"})
     assert response.status_code == 200
     graph = Graph().parse(data=response.text, format="turtle")
@@ -270,16 +263,16 @@ def test_service_description_in_rdf_and_query_ui_for_browsers(client, store) -> 
     assert len(services) == 1
     assert (services[0], URIRef(sd + "supportedLanguage"), URIRef(sd + "SPARQL11Query")) in graph
     assert (None, URIRef(sd + "resultFormat"), URIRef("http://www.w3.org/ns/formats/SPARQL_Results_JSON")) in graph
-    assert (None, URIRef("http://rdfs.org/ns/void#triples"), Literal(len(store))) in graph
+    assert (None, URIRef("http://rdfs.org/ns/void#triples"), Literal(len(oxigraph_store))) in graph
     page = client.get("/sparql", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert page.status_code == 200 and "yasgui.min.js" in page.text
 
 
-def test_dataset_parameters_select_the_graphs(client, store) -> None:
+def test_dataset_parameters_select_the_graphs(client, oxigraph_store) -> None:
     count = "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"
     everything = client.get("/sparql", params={"query": count}).json()
     only_unconfirmed = client.get("/sparql", params={"query": count, "default-graph-uri": UNCONFIRMED_GRAPH}).json()
-    expected = len(list(store.store.quads_for_pattern(None, None, None, ox.NamedNode(UNCONFIRMED_GRAPH))))
+    expected = len(list(oxigraph_store.store.quads_for_pattern(None, None, None, ox.NamedNode(UNCONFIRMED_GRAPH))))
     assert int(only_unconfirmed["results"]["bindings"][0]["n"]["value"]) == expected
     assert int(everything["results"]["bindings"][0]["n"]["value"]) > expected > 0
 
@@ -292,18 +285,16 @@ def test_post_without_a_known_content_type_is_415_and_without_query_400(client) 
                        ).status_code == 400
 
 
-def test_request_body_over_the_limit_is_413(store) -> None:
-    app = create_app(store, max_body_bytes=1000, workers=1)
-    with TestClient(app) as small:
+def test_request_body_over_the_limit_is_413(oxigraph_store) -> None:
+    with app_client(oxigraph_store, max_body_bytes=1000, workers=1) as small:
         big = "SELECT * { ?s ?p ?o } #" + "x" * 2000
         response = small.post("/sparql", content=big, headers={"Content-Type": "application/sparql-query"})
         assert response.status_code == 413 and "1000 bytes" in response.text
         assert small.post("/sparql", data={"query": "ASK {}"}).status_code == 200
 
 
-def test_result_over_the_limit_is_refused_with_a_message(store) -> None:
-    app = create_app(store, max_result_bytes=2000, workers=1, cache_bytes=0)
-    with TestClient(app) as small:
+def test_result_over_the_limit_is_refused_with_a_message(oxigraph_store) -> None:
+    with app_client(oxigraph_store, max_result_bytes=2000, workers=1, cache_bytes=0) as small:
         response = small.get("/sparql", params={"query": "SELECT * { ?s ?p ?o }"})
         assert response.status_code == 503
         assert "2000 bytes" in response.text and "LIMIT" in response.text
@@ -322,9 +313,9 @@ def test_cors_for_get_and_preflight(client) -> None:
     assert data.headers["access-control-allow-origin"] == "*"
 
 
-def test_health(client, store) -> None:
+def test_health(client, oxigraph_store) -> None:
     body = client.get("/health").json()
-    assert body["status"] == "ok" and body["triples"] == len(store) and body["query_workers"] == 2
+    assert body["status"] == "ok" and body["triples"] == len(oxigraph_store) and body["query_workers"] == 2
 
 
 def test_unknown_path_is_404_and_wrong_method_405(client) -> None:

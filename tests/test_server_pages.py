@@ -9,22 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import app_client
 from rdflib import Graph
 from starlette.testclient import TestClient
 
-from vetgraph.config import Paths
-from vetgraph.loading import load_project
 from vetgraph.queries import load_catalogue
-from vetgraph.server.app import create_app
-from vetgraph.store import OxigraphStore
 
-FIXTURE = Path(__file__).resolve().parent / "data" / "server" / "fixture.trig"
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
-
-
-@pytest.fixture(scope="module")
-def store(loaded) -> OxigraphStore:
-    return OxigraphStore.from_dataset(loaded.dataset)
 
 
 @pytest.fixture(scope="module")
@@ -33,17 +24,8 @@ def catalogue():
 
 
 @pytest.fixture(scope="module")
-def client(store, loaded, catalogue) -> Iterator[TestClient]:
-    app = create_app(store, ontology=loaded.ontology, catalogue=catalogue, workers=1)
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-@pytest.fixture(scope="module")
-def fixture_client() -> Iterator[TestClient]:
-    loaded = load_project(Paths(), data_files=[FIXTURE])
-    app = create_app(OxigraphStore.from_dataset(loaded.dataset), ontology=loaded.ontology, workers=1)
-    with TestClient(app) as test_client:
+def client(oxigraph_store, loaded, catalogue) -> Iterator[TestClient]:
+    with app_client(oxigraph_store, ontology=loaded.ontology, catalogue=catalogue, workers=1) as test_client:
         yield test_client
 
 
@@ -135,9 +117,9 @@ def test_queries_listing_in_html_and_json(client, catalogue) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
-def test_stored_query_results_equal_the_cli_binding(client, store, catalogue, fmt) -> None:
+def test_stored_query_results_equal_the_cli_binding(client, oxigraph_store, catalogue, fmt) -> None:
     query = catalogue["insight"]
-    expected = store.native(query.text, fmt, query.bind({"number": "3"}))[1]
+    expected = oxigraph_store.native(query.text, fmt, query.bind({"number": "3"}))[1]
     response = client.get("/queries/insight", params={"number": "3", "format": fmt})
     assert response.status_code == 200
     assert response.content == expected
@@ -152,7 +134,7 @@ def test_stored_query_csv_rows(client) -> None:
     assert [int(r["number"]) for r in rows] == list(range(1, 9))
 
 
-def test_stored_construct_query_in_rdf_formats(client, store, catalogue) -> None:
+def test_stored_construct_query_in_rdf_formats(client, oxigraph_store, catalogue) -> None:
     graph_queries = [q for q in catalogue.values() if q.kind in ("construct", "describe")]
     if not graph_queries:
         pytest.skip("the catalogue has no CONSTRUCT/DESCRIBE query")
@@ -162,7 +144,7 @@ def test_stored_construct_query_in_rdf_formats(client, store, catalogue) -> None
         response = client.get(f"/queries/{query.name}", params={**values, "format": fmt})
         assert response.status_code == 200, response.text
         parser = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "rdf": "xml"}[fmt]
-        expected = Graph().parse(data=store.native(query.text, fmt, query.bind(values))[1], format=parser)
+        expected = Graph().parse(data=oxigraph_store.native(query.text, fmt, query.bind(values))[1], format=parser)
         assert set(Graph().parse(data=response.content, format=parser)) == set(expected)
     assert client.get(f"/queries/{query.name}", params={**values, "format": "csv"}).status_code == 406
 
@@ -251,9 +233,8 @@ def dist(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def dist_client(store, dist) -> Iterator[TestClient]:
-    app = create_app(store, dist_dir=dist, workers=1)
-    with TestClient(app) as test_client:
+def dist_client(oxigraph_store, dist) -> Iterator[TestClient]:
+    with app_client(oxigraph_store, dist_dir=dist, workers=1) as test_client:
         yield test_client
 
 

@@ -6,21 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from email.utils import format_datetime
-from pathlib import Path
 
 import pytest
+from conftest import app_client
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 from starlette.testclient import TestClient
 
-from vetgraph.config import Paths
-from vetgraph.loading import load_project
-from vetgraph.server.app import create_app
 from vetgraph.server.describe import describe
 from vetgraph.server.vocabulary import Vocabulary
-from vetgraph.store import OxigraphStore
 
-FIXTURE = Path(__file__).resolve().parent / "data" / "server" / "fixture.trig"
 ID = "https://w3id.org/vetgraph/id/"
 FORMATS = {  # media type -> (extension, rdflib parser)
     "text/turtle": ("ttl", "turtle"),
@@ -31,22 +26,8 @@ FORMATS = {  # media type -> (extension, rdflib parser)
 
 
 @pytest.fixture(scope="module")
-def store(loaded) -> OxigraphStore:
-    return OxigraphStore.from_dataset(loaded.dataset)
-
-
-@pytest.fixture(scope="module")
-def client(store, loaded) -> Iterator[TestClient]:
-    app = create_app(store, ontology=loaded.ontology, workers=1)
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-@pytest.fixture(scope="module")
-def fixture_client() -> Iterator[TestClient]:
-    loaded = load_project(Paths(), data_files=[FIXTURE])
-    app = create_app(OxigraphStore.from_dataset(loaded.dataset), ontology=loaded.ontology, workers=1)
-    with TestClient(app) as test_client:
+def client(oxigraph_store, loaded) -> Iterator[TestClient]:
+    with app_client(oxigraph_store, ontology=loaded.ontology, workers=1) as test_client:
         yield test_client
 
 
@@ -55,7 +36,7 @@ def _triples(graph: Graph) -> set:
 
 
 @pytest.mark.parametrize("media_type", list(FORMATS))
-def test_every_format_round_trips_to_the_same_triples(client, store, loaded, media_type) -> None:
+def test_every_format_round_trips_to_the_same_triples(client, oxigraph_store, loaded, media_type) -> None:
     extension, parser = FORMATS[media_type]
     by_accept = client.get("/id/insight/1", headers={"Accept": media_type})
     by_extension = client.get(f"/id/insight/1.{extension}")
@@ -65,7 +46,7 @@ def test_every_format_round_trips_to_the_same_triples(client, store, loaded, med
         assert response.headers["content-type"].split(";")[0] == media_type
     graphs = [Graph().parse(data=r.content, format=parser) for r in (by_accept, by_extension, by_param)]
     assert _triples(graphs[0]) == _triples(graphs[1]) == _triples(graphs[2])
-    expected = describe(store, URIRef(ID + "insight/1"), Vocabulary.from_ontology(loaded.ontology)).graph()
+    expected = describe(oxigraph_store, URIRef(ID + "insight/1"), Vocabulary.from_ontology(loaded.ontology)).graph()
     assert _triples(graphs[0]) == _triples(expected)
 
 
