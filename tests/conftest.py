@@ -106,3 +106,13 @@ def fixture_client() -> Iterator[TestClient]:
     loaded = load_project(Paths(), data_files=[FIXTURES / "server" / "fixture.trig"])
     with app_client(OxigraphStore.from_dataset(loaded.dataset), ontology=loaded.ontology, workers=1) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def fixture_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The release of the fixture project tests/data/build, built once: test_build and test_catalog only read it."""
+    from test_build import build_fixture
+
+    out = tmp_path_factory.mktemp("release") / "dist"
+    build_fixture(out)
+    return out

@@ -50,84 +50,78 @@ def cli_env(data: Path = FIXTURES / "data", seed: str = "0") -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def release_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("release") / "dist"
-    build_fixture(out)
-    return out
-
-
-@pytest.fixture(scope="module")
 def source():
     return load_data(rdf_files(FIXTURES / "data"))[0]
 
 
-def test_release_has_every_output(release_dir: Path) -> None:
-    assert set(snapshot(release_dir)) == EXPECTED
+def test_release_has_every_output(fixture_release: Path) -> None:
+    assert set(snapshot(fixture_release)) == EXPECTED
 
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
-def test_each_dump_and_its_gzip_copy_parse_back_to_the_source(release_dir: Path, source, fmt: str) -> None:
-    path = release_dir / f"vetgraph.{fmt}"
-    assert gzip.decompress((release_dir / f"vetgraph.{fmt}.gz").read_bytes()) == path.read_bytes()
+def test_each_dump_and_its_gzip_copy_parse_back_to_the_source(fixture_release: Path, source, fmt: str) -> None:
+    path = fixture_release / f"vetgraph.{fmt}"
+    assert gzip.decompress((fixture_release / f"vetgraph.{fmt}.gz").read_bytes()) == path.read_bytes()
     named = FORMATS[fmt].named_graphs
     assert_same_data(rdflib_dataset(path, fmt), source, named)
     assert_same_data(oxigraph_dataset(path), source, named)
 
 
-def test_ontology_files_parse_to_the_same_graph(release_dir: Path) -> None:
+def test_ontology_files_parse_to_the_same_graph(fixture_release: Path) -> None:
     from rdflib import Graph
     from rdflib.compare import isomorphic
 
     original = Graph().parse(FIXTURES / "ontology" / "vet.ttl")
     for name, fmt in (("vet.jsonld", "jsonld"), ("vet.rdf", "rdf")):
-        parsed = Graph().parse(release_dir / "ontology" / name, format=RDFLIB_FORMATS[fmt])
+        parsed = Graph().parse(fixture_release / "ontology" / name, format=RDFLIB_FORMATS[fmt])
         assert isomorphic(parsed, original), name
-    html = (release_dir / "ontology" / "index.html").read_text(encoding="utf-8")
+    html = (fixture_release / "ontology" / "index.html").read_text(encoding="utf-8")
     assert "Fixture ontology" in html and "insight" in html
-    assert (release_dir / "ontology" / "shapes.ttl").read_bytes() == (FIXTURES / "ontology" / "shapes.ttl").read_bytes()
+    shapes = FIXTURES / "ontology" / "shapes.ttl"
+    assert (fixture_release / "ontology" / "shapes.ttl").read_bytes() == shapes.read_bytes()
 
 
-def test_two_builds_are_byte_identical(release_dir: Path, tmp_path: Path) -> None:
+def test_two_builds_are_byte_identical(fixture_release: Path, tmp_path: Path) -> None:
     # The second build runs the CLI in another process with another hash seed: no set order may leak out.
     out = tmp_path / "again"
     command = [sys.executable, "-m", "vetgraph", "build", "--out", str(out), "--release", str(RELEASE),
                "--base-url", BASE_URL, "--quiet"]
     done = subprocess.run(command, env=cli_env(seed="12345"), capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert (out / "SHA256SUMS").read_bytes() == (release_dir / "SHA256SUMS").read_bytes()
-    assert snapshot(out) == snapshot(release_dir)
+    assert (out / "SHA256SUMS").read_bytes() == (fixture_release / "SHA256SUMS").read_bytes()
+    assert snapshot(out) == snapshot(fixture_release)
 
 
-def test_parallel_validation_gives_the_same_release(release_dir: Path, tmp_path: Path) -> None:
+def test_parallel_validation_gives_the_same_release(fixture_release: Path, tmp_path: Path) -> None:
     build_fixture(tmp_path / "dist", jobs=2)
-    assert snapshot(tmp_path / "dist") == snapshot(release_dir)
+    assert snapshot(tmp_path / "dist") == snapshot(fixture_release)
     with pytest.raises(Refused):
         build_fixture(tmp_path / "refused", data=FIXTURES / "violation", jobs=2)
 
 
-def test_sha256sum_accepts_the_checksums(release_dir: Path) -> None:
+def test_sha256sum_accepts_the_checksums(fixture_release: Path) -> None:
     if shutil.which("sha256sum") is None:
         pytest.skip("sha256sum (GNU coreutils) is not installed")
     command = ["sha256sum", "--strict", "-c", "SHA256SUMS"]
-    done = subprocess.run(command, cwd=release_dir, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=fixture_release, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
-    listed = {line.split("  ", 1)[1] for line in (release_dir / "SHA256SUMS").read_text().splitlines()}
+    listed = {line.split("  ", 1)[1] for line in (fixture_release / "SHA256SUMS").read_text().splitlines()}
     assert listed == EXPECTED - {"SHA256SUMS"}
 
 
-def test_context_jsonld_is_the_context_of_the_dump(release_dir: Path) -> None:
-    context = json.loads((release_dir / "context.jsonld").read_text(encoding="utf-8"))
-    dump = json.loads((release_dir / "vetgraph.jsonld").read_text(encoding="utf-8"))
+def test_context_jsonld_is_the_context_of_the_dump(fixture_release: Path) -> None:
+    context = json.loads((fixture_release / "context.jsonld").read_text(encoding="utf-8"))
+    dump = json.loads((fixture_release / "vetgraph.jsonld").read_text(encoding="utf-8"))
     assert context == {"@context": dump["@context"]}
 
 
-def test_readme_cites_the_report_from_confirmed_statements_only(release_dir: Path) -> None:
-    readme = (release_dir / "README.txt").read_text(encoding="utf-8")
+def test_readme_cites_the_report_from_confirmed_statements_only(fixture_release: Path) -> None:
+    readme = (fixture_release / "README.txt").read_text(encoding="utf-8")
     assert "Fixture working group (2021). Fixture report:" in readme
     assert "https://doi.org/10.0000/fixture" in readme
     assert "Unconfirmed publisher" not in readme  # stated only in the graph of unconfirmed statements
     assert "Creative Commons Attribution 4.0" in readme
-    index = (release_dir / "index.html").read_text(encoding="utf-8")
+    index = (fixture_release / "index.html").read_text(encoding="utf-8")
     assert 'href="vetgraph.ttl"' in index and "Fixture report: a &#34;quoted&#34; title" in index
 
 
@@ -257,8 +251,8 @@ def test_rebuild_in_place_is_identical_and_changes_list_new_statements(tmp_path:
     assert '"Fixture insight two"@en' in changes
 
 
-def test_changes_since_an_explicit_dump(tmp_path: Path, release_dir: Path) -> None:
-    build_fixture(tmp_path / "dist", changes_since=release_dir / "vetgraph.nq")
+def test_changes_since_an_explicit_dump(tmp_path: Path, fixture_release: Path) -> None:
+    build_fixture(tmp_path / "dist", changes_since=fixture_release / "vetgraph.nq")
     assert (tmp_path / "dist" / "CHANGES.md").read_text(encoding="utf-8").startswith(
         "# Changes in vetgraph 9.9.9\n\nNo changes"
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import require_shared
 from rdflib import RDF, Graph, Literal, Namespace, URIRef
-from test_build import BASE_URL, build_fixture
+from test_build import BASE_URL
 
 from vetgraph.catalog import DCAT_VERSION, EU_LABELS, SCHEME_TITLES, SPDX
 from vetgraph.config import DATASET_IRI
@@ -34,13 +34,6 @@ DCAT_AP_SHAPES = ("shapes.ttl", "range.ttl", "mdr-vocabularies.shape.ttl", "shap
 SPDX_PATTERN_DEFECT = (URIRef("http://data.europa.eu/r5r#ChecksumAlgorithmRestriction"), SH.pattern,
                        Literal("^https://spdx.org/rdf/terms"))
 DATASET = URIRef(DATASET_IRI)
-
-
-@pytest.fixture(scope="module")
-def fixture_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("catalog") / "dist"
-    build_fixture(out)
-    return out
 
 
 @pytest.fixture(scope="module")
