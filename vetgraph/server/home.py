@@ -20,8 +20,6 @@ from vetgraph.store import Store
 VET = VET_NS
 DCT = "http://purl.org/dc/terms/"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
 #: The report this project publishes; another report with declared counts stands in when it is absent
 #: (test fixtures).
 REPORT_IRI = ID_BASE + "report/innovation-digitalisation-2020"

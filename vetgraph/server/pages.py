@@ -41,7 +41,6 @@ _FIRST = (DCT + "title", DCT + "alternative", VET_NS + "number", DCT + "descript
           SKOS + "definition", SKOS + "scopeNote", VET_NS + "example")
 #: Shown in the page header or in their own sections, not in the property table.
 _APART = (RDF_TYPE, DCT + "source", VET_NS + "titleEvidence", VET_NS + "evidence")
-_NOTE_PREDICATES = (SKOS + "editorialNote",)
 
 
 def environment() -> Environment:
