@@ -32,7 +32,7 @@ from rdflib import RDFS, SKOS, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, XSD
 
 from vetgraph.config import ID_BASE, PROJECT_ROOT, UNCONFIRMED_GRAPH, VET_NS, Paths
-from vetgraph.loading import LoadError, load_data, load_graph, new_dataset, rdf_files, rebaser
+from vetgraph.loading import LoadError, load_data, load_graph, merge, new_dataset, rdf_files, rebaser, union_graph
 
 CURATION_FOLDER = "curation"
 METADATA_FILE = "curation-metadata.json"
@@ -568,10 +568,7 @@ def curation_dir(data_dir: Path) -> Path:
 def _data_graph(data_dir: Path) -> Graph:
     """The RDF data of the folder (for codes and agents it already describes)."""
     dataset, _ = load_data(rdf_files(data_dir))
-    graph = Graph()
-    for s, p, o, _ in dataset.quads((None, None, None, None)):
-        graph.add((s, p, o))
-    return graph
+    return union_graph(dataset)
 
 
 def _only_template_headers(folder: Path, metadata: Path) -> bool:
@@ -676,12 +673,14 @@ def superseded(data: Dataset, curated: Iterable[tuple[Path, Dataset]]) -> list[t
     return quads
 
 
-def apply_curated(dataset: Dataset, curated: Iterable[tuple[Path, Dataset]]) -> None:
-    """Merge curated datasets into `dataset`, first removing the statements they replace."""
+def apply_curated(
+    dataset: Dataset, curated: Iterable[tuple[Path, Dataset]], subject_files: dict[URIRef, set[Path]] | None = None
+) -> None:
+    """Merge curated datasets into `dataset` (as `load_project` does), first removing the statements they
+    replace; `subject_files` records which curation file describes each subject."""
     curated = list(curated)
-    for s, p, o, g in superseded(dataset, curated):
-        dataset.remove((s, p, o, g))
-    for _, part in curated:
-        for s, p, o, g in part.quads((None, None, None, None)):
-            dataset.add((s, p, o, g if g is not None else dataset.default_graph))
+    for quad in superseded(dataset, curated):
+        dataset.remove(quad)
+    for path, part in curated:
+        merge(part, dataset, path, subject_files)
 

@@ -62,12 +62,17 @@ class Loaded:
 
     def union(self) -> Graph:
         """All data statements in one graph, whatever named graph they are in."""
-        union = Graph(bind_namespaces="core")
-        for prefix, namespace in self.dataset.namespaces():
-            union.bind(prefix, namespace)
-        for s, p, o, _ in self.dataset.quads((None, None, None, None)):
-            union.add((s, p, o))
-        return union
+        return union_graph(self.dataset)
+
+
+def union_graph(dataset: Dataset) -> Graph:
+    """The statements of every graph of `dataset` in one graph, with the dataset's prefixes."""
+    union = Graph(bind_namespaces="core")
+    for prefix, namespace in dataset.namespaces():
+        union.bind(prefix, namespace)
+    for s, p, o, _ in dataset.quads((None, None, None, None)):
+        union.add((s, p, o))
+    return union
 
 
 #: Hooks that turn other inputs (e.g. curation spreadsheets) into quads: fn(data_dir) -> iterable of
@@ -174,12 +179,7 @@ def load_graph(path: Path) -> Graph:
     """One RDF file as a single graph (ontology, shapes, a fixture)."""
     dataset = new_dataset()
     parse_file(path, dataset)
-    graph = Graph(bind_namespaces="core")
-    for prefix, namespace in dataset.namespaces():
-        graph.bind(prefix, namespace)
-    for s, p, o, _ in dataset.quads((None, None, None, None)):
-        graph.add((s, p, o))
-    return graph
+    return union_graph(dataset)
 
 
 def load_data(data_files: Iterable[Path]) -> tuple[Dataset, dict[URIRef, set[Path]]]:
@@ -189,17 +189,19 @@ def load_data(data_files: Iterable[Path]) -> tuple[Dataset, dict[URIRef, set[Pat
     for path in data_files:
         part = new_dataset()
         parse_file(path, part)
-        _merge(part, dataset, path, subject_files)
+        merge(part, dataset, path, subject_files)
     return dataset, subject_files
 
 
-def _merge(part: Dataset, into: Dataset, path: Path, subject_files: dict[URIRef, set[Path]]) -> None:
+def merge(part: Dataset, into: Dataset, path: Path, subject_files: dict[URIRef, set[Path]] | None = None) -> None:
+    """Add the statements of `part` (read from `path`) to `into`, each in its graph, with their prefixes;
+    record in `subject_files` that `path` describes each of their subjects."""
     for prefix, namespace in part.namespaces():
         into.bind(prefix, namespace, override=False)
     for s, p, o, g in part.quads((None, None, None, None)):
         target = into.default_graph if g is None or g == DATASET_DEFAULT_GRAPH_ID else into.graph(g)
         target.add((s, p, o))
-        if isinstance(s, URIRef):
+        if subject_files is not None and isinstance(s, URIRef):
             subject_files.setdefault(s, set()).add(path)
 
 
@@ -214,13 +216,13 @@ def load_project(paths: Paths | None = None, data_files: Iterable[Path] | None =
         for hook in EXTRA_SOURCES:
             parts = list(hook(paths.data_dir))
             if hook is curated_spreadsheets:  # a curated insight title replaces the data's "not recorded"
-                from vetgraph.curation import superseded
+                from vetgraph.curation import apply_curated
 
-                for quad in superseded(dataset, parts):
-                    dataset.remove(quad)
-            for path, part in parts:
-                _merge(part, dataset, path, subject_files)
-                files.append(path)
+                apply_curated(dataset, parts, subject_files)
+            else:
+                for path, part in parts:
+                    merge(part, dataset, path, subject_files)
+            files.extend(path for path, _ in parts)
     return Loaded(dataset=dataset, ontology=ontology, shapes=shapes, subject_files=subject_files, files=files)
 
 
