@@ -25,6 +25,7 @@ import pyoxigraph as ox
 from rdflib import Dataset, Graph
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
+from vetgraph.loading import RDF_FORMATS
 from vetgraph.terms import to_oxigraph
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -55,12 +56,6 @@ FORMATS: dict[str, DumpFormat] = {
     "rdf": DumpFormat("rdf", "RDF/XML", "application/rdf+xml", "RDF_XML", False),
     "trig": DumpFormat("trig", "TriG", "application/trig", "RDF_TRIG", True),
     "nq": DumpFormat("nq", "N-Quads", "application/n-quads", "RDF_N_QUADS", True),
-}
-
-
-_OX_FORMATS = {
-    "ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD,
-    "rdf": ox.RdfFormat.RDF_XML, "trig": ox.RdfFormat.TRIG, "nq": ox.RdfFormat.N_QUADS,
 }
 
 
@@ -112,7 +107,6 @@ class Prepared:
             return json_ld(self.quads, self.prefixes)
         raise ValueError(f"unknown dump format {fmt!r} (known: {', '.join(FORMATS)})")
 
-
     def check(self, fmt: str, data: bytes) -> None:
         """Raise ValueError unless `data` (written by `serialize(fmt)`) parses back, with Oxigraph, to as many
         statements as it should hold. RDF/XML is also checked by expat for well-formed XML with namespaces:
@@ -122,7 +116,7 @@ class Prepared:
         try:
             if fmt == "rdf":
                 _well_formed_xml(data)
-            found = sum(1 for _ in ox.parse(data, format=_OX_FORMATS[fmt]))
+            found = sum(1 for _ in ox.parse(data, format=RDF_FORMATS["." + fmt]))  # the loader's parser
         except (SyntaxError, ExpatError) as error:
             raise ValueError(f"the {FORMATS[fmt].title} dump does not parse back: {error}") from None
         if found != expected:

@@ -14,15 +14,12 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
+from vetgraph.dumps import FORMATS
 from vetgraph.server.site import Site, error, http_date, not_modified, with_charset
 
+#: By file extension: the dumps' media types as the catalogue declares them, then the other build outputs.
 MEDIA_TYPES = {
-    ".ttl": "text/turtle",
-    ".nt": "application/n-triples",
-    ".nq": "application/n-quads",
-    ".trig": "application/trig",
-    ".jsonld": "application/ld+json",
-    ".rdf": "application/rdf+xml",
+    **{"." + extension: fmt.media_type for extension, fmt in FORMATS.items()},
     ".gz": "application/gzip",
     ".zip": "application/zip",
     ".html": "text/html",
