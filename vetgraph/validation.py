@@ -146,8 +146,9 @@ def validate(loaded: Loaded, jobs: int | None = None) -> ValidationOutcome:
 
 
 def _findings(report: Graph, data: Graph, loaded: Loaded) -> list[Finding]:
+    from vetgraph.curation import locate  # curated resources point back to their spreadsheet row
+
     namespaces = data.namespace_manager
-    locate = _curation_locator()
     findings = []
     for result in report.subjects(RDF.type, SH.ValidationResult):
         focus = report.value(result, SH.focusNode)
@@ -170,7 +171,7 @@ def _findings(report: Graph, data: Graph, loaded: Loaded) -> list[Finding]:
                 component=_n3(component, namespaces) if component is not None else "",
                 value=_n3(value, namespaces) if value is not None and value != focus else None,
                 files=files,
-                location=locate(focus, path_node) if locate else None,
+                location=locate(focus, path_node),
                 path_iri=render_path(path_node, report, None) if path_node is not None else None,
                 component_iri=str(component) if component is not None else "",
                 value_nt=value.n3() if isinstance(value, (URIRef, Literal)) and value != focus else None,
@@ -179,15 +180,6 @@ def _findings(report: Graph, data: Graph, loaded: Loaded) -> list[Finding]:
     order = {"Violation": 0, "Warning": 1, "Info": 2}
     findings.sort(key=lambda f: (order[f.severity], str(f.focus), f.path or "", f.message))
     return findings
-
-
-def _curation_locator():
-    """Maps curated resources back to their spreadsheet row, when the curation module is present."""
-    try:
-        from vetgraph.curation import locate
-    except ImportError:
-        return None
-    return locate
 
 
 def _n3(node: Node, namespaces) -> str:
@@ -269,9 +261,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from vetgraph.curation import CurationError
+
     try:
         loaded = load_project(Paths(), data_files=args.data)
-    except _curation_error_types() as error:  # curated spreadsheet rows a curator can fix (a LoadError too)
+    except CurationError as error:  # curated spreadsheet rows a curator can fix (a LoadError too)
         print(str(error), file=sys.stderr)
         return 1
     except LoadError as error:
@@ -296,11 +290,3 @@ def run(args: argparse.Namespace) -> int:
 
         print(format_summary(compute_stats(loaded)))
     return 0 if outcome.conforms else 1
-
-
-def _curation_error_types() -> tuple[type[BaseException], ...]:
-    try:
-        from vetgraph.curation import CurationError
-    except ImportError:
-        return ()
-    return (CurationError,)

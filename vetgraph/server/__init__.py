@@ -13,10 +13,23 @@ the resource https://w3id.org/vetgraph/id/insight/1. Heavy imports happen in `ru
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from vetgraph.config import PROJECT_ROOT
+from vetgraph.config import PROJECT_ROOT, Paths
+
+if TYPE_CHECKING:  # heavy imports happen in run()
+    from rdflib import Graph
+
+    from vetgraph.loading import Loaded
+    from vetgraph.queries import StoredQuery
+    from vetgraph.store import Store
+
+#: What `run` serves: the store, the prefixes of its answers and the time its data last changed.
+Served = tuple["Store", "dict[str, str] | None", "datetime | None"]
 
 EXIT_OK, EXIT_NEGATIVE, EXIT_ERROR = 0, 1, 2
 
@@ -61,9 +74,6 @@ def _fail(message: str, code: int = EXIT_ERROR) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    import socket
-
-    from vetgraph.config import Paths
     from vetgraph.loading import LoadError, load_graph
 
     if args.timeout <= 0:
@@ -105,13 +115,13 @@ def run(args: argparse.Namespace) -> int:
     return _serve(args, sock, base_url, store, ontology, catalogue, prefixes, last_modified)
 
 
-def _validated(paths, data_files, jobs=None):
+def _validated(paths: Paths, data_files: list[Path] | None, jobs: int | None = None) -> Loaded | int:
     """The loaded project if it conforms to the shapes; else an exit code, with the violations printed."""
     from vetgraph.loading import load_project
     from vetgraph.validation import format_text, validate
 
     loaded = load_project(paths, data_files=data_files)
-    outcome = validate(loaded, jobs=jobs) if jobs else validate(loaded)
+    outcome = validate(loaded, jobs=jobs)
     if not outcome.conforms:
         outcome.results = [r for r in outcome.results if r.severity == "Violation"]
         print(format_text(outcome, loaded.dataset.namespace_manager), file=sys.stderr)
@@ -120,8 +130,8 @@ def _validated(paths, data_files, jobs=None):
     return loaded
 
 
-def _local(loaded, paths):
-    from datetime import datetime, timezone
+def _local(loaded: Loaded, paths: Paths) -> Served:
+    from datetime import timezone
 
     from vetgraph.store import OxigraphStore
 
@@ -133,15 +143,16 @@ def _local(loaded, paths):
     return store, prefixes, last_modified
 
 
-def _remote(args):
-    try:
-        from vetgraph.remote import RemoteStore
-    except ImportError as error:  # the remote module ships with vetgraph; this guards a partial install
-        raise ValueError(f"--store needs vetgraph.remote, which cannot be imported: {error}") from None
+def _remote(args: argparse.Namespace) -> Served:
+    from vetgraph.remote import RemoteStore
+
     return RemoteStore(args.store, timeout=args.timeout), None, None
 
 
-def _serve(args, sock, base_url, store, ontology, catalogue, prefixes, last_modified) -> int:
+def _serve(
+    args: argparse.Namespace, sock: socket.socket, base_url: str, store: Store, ontology: Graph | None,
+    catalogue: dict[str, StoredQuery], prefixes: dict[str, str] | None, last_modified: datetime | None,
+) -> int:
     import uvicorn
 
     from vetgraph.server.app import create_app
