@@ -149,13 +149,17 @@ def parse_file(path: Path, into: Dataset, base_iri: str | None = None) -> None:
         graph.add((s, p, o))
 
 
+#: What moves with the data's IRI base (VETGRAPH_BASE_IRI): resources, graphs, the dataset; the vocabulary stays.
+REBASED_PARTS = ("id/", "graph/", "dataset")
+
+
 def rebaser():
     """A function moving the data's canonical IRIs onto the configured base, or None when they agree."""
     from vetgraph import config
 
     if config.BASE_IRI == config.CANONICAL_BASE:
         return None
-    moved = tuple(config.CANONICAL_BASE + part for part in ("id/", "graph/", "dataset"))
+    moved = tuple(config.CANONICAL_BASE + part for part in REBASED_PARTS)
 
     def rebase(term):
         if isinstance(term, URIRef) and str(term).startswith(moved):

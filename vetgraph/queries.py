@@ -220,10 +220,11 @@ def _rebase(text: str) -> str:
     """Queries are written with the canonical IRIs of the data (`<https://w3id.org/vetgraph/graph/unconfirmed>`);
     where a deployment moves the data's IRI base (VETGRAPH_BASE_IRI), they follow it, as the loader does."""
     from vetgraph.config import BASE_IRI, CANONICAL_BASE
+    from vetgraph.loading import REBASED_PARTS
 
     if BASE_IRI == CANONICAL_BASE:
         return text
-    for part in ("id/", "graph/"):
+    for part in REBASED_PARTS:
         text = text.replace(f"<{CANONICAL_BASE}{part}", f"<{BASE_IRI}{part}")
     return text
 
