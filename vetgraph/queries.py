@@ -341,10 +341,10 @@ def _yaml_text(value: Any) -> str:
 
 def query_kind(text: str) -> str | None:
     """select/ask/construct/describe: the first query keyword after comments and the prologue."""
-    code = re.sub(r"(?m)^\s*#.*$", "", text)
-    code = re.sub(r"(?is)^\s*(?:(?:PREFIX\s+[\w.-]*:\s*<[^>]*>|BASE\s*<[^>]*>)\s*)*", "", code)
-    match = re.match(r"(?i)\s*(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", code)
-    return match.group(1).lower() if match else None
+    from vetgraph.sparql_lexer import QUERY_FORMS, keywords, leading_keyword
+
+    first = leading_keyword(keywords(text))
+    return first.lower() if first in QUERY_FORMS else None
 
 
 def _check_sparql(query: StoredQuery) -> None:

@@ -7,66 +7,29 @@ the start of the top-level WHERE group. There it joins every pattern of the grou
 aggregates, FILTERs and OPTIONALs, as a pre-bound variable does. A trailing VALUES clause after the query
 would not: it joins only after grouping and aggregation.
 
-The WHERE group is found with a tokenizer that knows SPARQL's IRIs, strings (all four quote forms),
-comments, variables and prefixed names, so a `{` or `#` inside any of them is never mistaken for syntax.
+The WHERE group is found with the SPARQL tokenizer (`vetgraph.sparql_lexer`), which knows IRIs, strings
+(all four quote forms), comments, variables and prefixed names, so a `{` or `#` inside any of them is never
+mistaken for syntax.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 
 from rdflib import BNode
 from rdflib.term import Identifier
 
+from vetgraph.sparql_lexer import QUERY_FORMS, UPDATE_KEYWORDS, Token, tokens
 from vetgraph.store import QueryError
-
-_TOKEN = re.compile(
-    r"""
-    (?P<ws>\s+)
-  | (?P<comment>\#[^\n\r]*)
-  | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-             | '''(?:[^'\\]|\\.|'(?!''))*'''
-             | "(?:[^"\\\n\r]|\\.)*"
-             | '(?:[^'\\\n\r]|\\.)*')
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-  | (?P<var>[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]+)
-  | (?P<word>[\w.\-:%\\]+)
-  | (?P<punct>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-
-_FORMS = {"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"}
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str
-    text: str
-    start: int
-    end: int
-
-    def is_word(self, *words: str) -> bool:
-        return self.kind == "word" and self.text.upper() in words
-
-
-def tokens(sparql: str) -> Iterator[Token]:
-    """The significant tokens of a query (whitespace and comments dropped)."""
-    for match in _TOKEN.finditer(sparql):
-        kind = match.lastgroup or "punct"
-        if kind in ("ws", "comment"):
-            continue
-        yield Token(kind, match.group(), match.start(), match.end())
 
 
 def query_form(sparql: str) -> str:
     """SELECT, CONSTRUCT, DESCRIBE or ASK; QueryError for anything else (updates included)."""
     for token in tokens(sparql):
-        if token.is_word(*_FORMS):
+        if token.is_word(*QUERY_FORMS):
             return token.text.upper()
-        if token.is_word("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"):
+        if token.is_word(*UPDATE_KEYWORDS):
             raise QueryError(f"{token.text.upper()} is an update, not a query: remote stores are only queried here")
     raise QueryError("no query form (SELECT, CONSTRUCT, DESCRIBE or ASK) found")
 
@@ -118,7 +81,7 @@ def bind(sparql: str, bindings: Mapping[str, Identifier] | None) -> str:
         return sparql
     block = values_block(bindings)
     toks = list(tokens(sparql))
-    form_index = next((i for i, t in enumerate(toks) if t.is_word(*_FORMS)), None)
+    form_index = next((i for i, t in enumerate(toks) if t.is_word(*QUERY_FORMS)), None)
     if form_index is None:
         query_form(sparql)  # raises the precise error
         raise QueryError("no query form found")
