@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 import httpx
 
@@ -80,27 +80,26 @@ class Credentials:
         return text
 
 
+def _netloc_without_userinfo(parts: SplitResult) -> str:
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 address goes back into brackets
+        host = f"[{host}]"
+    return host + (f":{parts.port}" if parts.port else "")
+
+
 def split_credentials(url: str) -> tuple[str, Credentials | None]:
     """A URL without its `user:password@` part, and those credentials (so they never reach a message)."""
     parts = urlsplit(url)
     if parts.username is None:
         return url, None
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = host + (f":{parts.port}" if parts.port else "")
-    clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    clean = urlunsplit((parts.scheme, _netloc_without_userinfo(parts), parts.path, parts.query, parts.fragment))
     return clean, Credentials(unquote(parts.username), unquote(parts.password or ""))
 
 
 def safe_url(url: str | httpx.URL) -> str:
     """A URL fit for a message: no user info, no query string (which may carry graph IRIs or tokens)."""
     parts = urlsplit(str(url))
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = host + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    return urlunsplit((parts.scheme, _netloc_without_userinfo(parts), parts.path, "", ""))
 
 
 class ChallengeAuth(httpx.Auth):
