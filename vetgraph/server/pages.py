@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from vetgraph import __version__
-from vetgraph.config import BASE_IRI, ONTOLOGY_IRI, VET_NS
+from vetgraph.config import BASE_IRI, ONTOLOGY_IRI, UNCONFIRMED_GRAPH, VET_NS
 from vetgraph.server.conneg import RESOURCE_OFFERS, Profile
 from vetgraph.server.describe import Description
 from vetgraph.server.vocabulary import local_name, source_of
@@ -51,6 +51,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["version"] = __version__
+    env.globals["unconfirmed_graph"] = UNCONFIRMED_GRAPH  # follows a moved IRI base (VETGRAPH_BASE_IRI)
     env.filters["tojson_attr"] = lambda value: json.dumps(value)
     return env
 
