@@ -25,6 +25,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from vetgraph.config import VET_NS
 from vetgraph.server import downloads, resources, sparql, stored
 from vetgraph.server.cache import ByteBudgetCache
 from vetgraph.server.pages import environment, render_home
@@ -42,7 +43,7 @@ log = logging.getLogger("vetgraph.server")
 STATIC = Path(__file__).resolve().parent / "static"
 #: Prefixes for RDF answers when the caller gives none.
 DEFAULT_PREFIXES = {
-    "vet": "https://w3id.org/vetgraph/def#",
+    "vet": VET_NS,
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
     "dct": "http://purl.org/dc/terms/",

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from vetgraph import __version__
+from vetgraph.config import ID_BASE
 from vetgraph.server.conneg import GRAPH_OFFERS, HTML_OFFER, TABULAR_OFFERS, Offer, by_extension, by_name, negotiate
 from vetgraph.server.describe import labels_of
 from vetgraph.server.site import Site, error
@@ -218,7 +219,7 @@ def openapi_document(site: Site) -> dict[str, Any]:
     paths["/id/{path}"] = {"get": {
         "operationId": "resource", "summary": "the description of a vetgraph resource (content negotiation)",
         "parameters": [{"name": "path", "in": "path", "required": True, "schema": {"type": "string"},
-                        "description": "the IRI after https://w3id.org/vetgraph/id/, e.g. insight/1"}],
+                        "description": f"the IRI after {ID_BASE}, e.g. insight/1"}],
         "responses": {"200": {"description": "description", "content": {**graph, "text/html": {"schema": {
             "type": "string"}}}}, "404": {"description": "no such resource"}}}}
     return {
