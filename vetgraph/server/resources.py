@@ -55,12 +55,15 @@ def _pick(request: Request, path: str) -> tuple[str, Offer | None, Profile | Non
     return stem, offer, profile
 
 
+def _alternates(site: Site, path: str, current: Offer) -> list[str]:
+    """Link values for the other formats of the document at `path` (rel=alternate), by extension."""
+    return [f'<{site.url(path)}.{offer.extension}>; rel="alternate"; type="{offer.media_type}"'
+            for offer in RESOURCE_OFFERS if offer is not current and offer.extension]
+
+
 def link_header(site: Site, path: str, current: Offer, profile: Profile) -> str:
     """Link: the other formats of this resource (rel=alternate) and the profile it conforms to."""
-    links = [f'<{site.url(path)}.{offer.extension}>; rel="alternate"; type="{offer.media_type}"'
-             for offer in RESOURCE_OFFERS if offer is not current and offer.extension]
-    links.append(f'<{profile.iri}>; rel="profile"')
-    return ", ".join(links)
+    return ", ".join([*_alternates(site, path, current), f'<{profile.iri}>; rel="profile"'])
 
 
 async def resource(request: Request) -> Response:
@@ -147,9 +150,7 @@ async def ontology(request: Request) -> Response:
 
 def _render_ontology(site: Site, offer: Offer) -> Rendered:
     assert site.ontology is not None
-    links = ", ".join(f'<{site.url("/def")}.{o.extension}>; rel="alternate"; type="{o.media_type}"'
-                      for o in RESOURCE_OFFERS if o is not offer)
-    headers = {"Vary": "Accept", "Link": links}
+    headers = {"Vary": "Accept", "Link": ", ".join(_alternates(site, "/def", offer))}
     if offer is HTML_OFFER:
         from vetgraph.server.pages import render_ontology
 
