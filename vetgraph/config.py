@@ -25,6 +25,7 @@ UNCONFIRMED_GRAPH = BASE_IRI + "graph/unconfirmed"
 #: The dataset itself (DCAT/VoID subject, default target graph when publishing to a store).
 DATASET_IRI = BASE_IRI + "dataset"
 
+
 def _project_root() -> Path:
     """The checkout (editable install), else the working folder (a regular install run from a checkout)."""
     checkout = Path(__file__).resolve().parent.parent

@@ -143,7 +143,6 @@ _SYNONYMS = {"json": (), "xml": (), "csv": (), "tsv": ("text",), "ttl": ("turtle
              "nt": ("ntriples", "n-triples"), "jsonld": ("json-ld", "json"), "rdf": ("rdf+xml", "rdfxml", "xml")}
 
 
-
 def _offer(name: str, media_type: str) -> Offer:
     return Offer(name, media_type, _ALIASES[name], _EXTENSIONS[name], _SYNONYMS[name])
 
