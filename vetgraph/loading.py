@@ -18,6 +18,7 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import NamespaceManager
 
 from vetgraph.config import Paths
+from vetgraph.errors import LoadError
 from vetgraph.terms import to_rdflib
 
 RDF_FORMATS: dict[str, ox.RdfFormat] = {
@@ -28,25 +29,6 @@ RDF_FORMATS: dict[str, ox.RdfFormat] = {
     ".rdf": ox.RdfFormat.RDF_XML,
     ".jsonld": ox.RdfFormat.JSON_LD,
 }
-
-
-class LoadError(Exception):
-    """Input that cannot be loaded: names the file and, where known, the line and column."""
-
-    def __init__(self, path: Path | str, message: str, line: int | None = None, column: int | None = None):
-        self.path = Path(path)
-        self.line = line
-        self.column = column
-        self.message = message
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        where = str(self.path)
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
-        return f"{where}: {self.message}"
 
 
 @dataclass

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from vetgraph.loading import LoadError
+from vetgraph.errors import LoadError
 
 if TYPE_CHECKING:  # heavy imports stay lazy: `vetgraph query --list` needs no RDF engine
     from rdflib.term import Identifier
