@@ -8,9 +8,9 @@ import sys
 import pyshacl
 import pytest
 from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
-from rdflib.namespace import PROV, SH
+from rdflib.namespace import DCTERMS, PROV, SH
 
-from vetgraph.config import PROJECT_ROOT, VET_NS
+from vetgraph.config import PROJECT_ROOT, UNCONFIRMED_GRAPH, VET_NS
 from vetgraph.parallel_validation import Unpartitionable, closure, plan, validate_partitioned
 
 if str(PROJECT_ROOT) not in sys.path:  # bench/ is a folder of the checkout, not part of the package
@@ -175,3 +175,18 @@ def test_unchanged_partitions_come_from_the_cache(loaded, tmp_path, caplog):
     assert f"{parts - 1} of {parts} partitions from the cache" in changed[2]
     assert not changed[0]
     assert changed[1] == full_run(data, loaded)[1]
+
+
+def test_a_dataset_counts_as_the_union_of_its_graphs(loaded):
+    """A second title in the graph of unconfirmed statements breaks dct:title's maxCount only in the union."""
+    dataset = synth.generate(3)
+    insight = URIRef(ID + "2/insight/2")
+    dataset.graph(URIRef(UNCONFIRMED_GRAPH)).add((insight, DCTERMS.title, Literal("Second title", lang="en")))
+    union = synth.generate_union(3)
+    union.add((insight, DCTERMS.title, Literal("Second title", lang="en")))
+    conforms, expected = full_run(union, loaded)
+    assert not conforms and any(key[0] == insight for key in expected)
+    partitioned_conforms, report = validate_partitioned(
+        dataset, loaded.shapes, loaded.ontology, jobs=2, partitions=5, **OPTIONS
+    )
+    assert (partitioned_conforms, result_keys(report)) == (conforms, expected)

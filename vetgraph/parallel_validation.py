@@ -25,6 +25,7 @@ they read the parent's graph without copying or re-parsing it.
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import multiprocessing
@@ -36,7 +37,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef, Variable
+from rdflib import RDF, RDFS, BNode, ConjunctiveGraph, Graph, Literal, URIRef, Variable
 from rdflib.namespace import SH
 from rdflib.paths import AlternativePath, InvPath, MulPath, NegatedPath, Path, SequencePath
 from rdflib.term import Node
@@ -86,14 +87,19 @@ class Plan:
 
 
 class _Lookup:
-    """Triple lookups over the data graph and the ontology together (pySHACL mixes the ontology in)."""
+    """Triple lookups over the data graph and the ontology together (pySHACL mixes the ontology in). A
+    dataset counts as the union of its graphs, as pySHACL validates it."""
 
     def __init__(self, data: Graph, ontology: Graph | None):
-        self.graphs = [g for g in (data, ontology) if g is not None and len(g)]
+        self.graphs = [g for g in (data, ontology) if g is not None]
 
     def triples(self, pattern: tuple[Node | None, Node | None, Node | None]) -> Iterator[Triple]:
         for graph in self.graphs:
-            yield from graph.triples(pattern)
+            if isinstance(graph, ConjunctiveGraph):
+                for s, p, o, _ in graph.quads((*pattern, None)):
+                    yield s, p, o
+            else:
+                yield from graph.triples(pattern)
 
     def subjects(self, predicate: Node, obj: Node) -> set[Node]:
         return {s for s, _, _ in self.triples((None, predicate, obj))}
@@ -108,19 +114,20 @@ class _Index:
         self.outgoing: dict[Node, dict[Node, list[Node]]] = {}
         self.incoming: dict[Node, dict[Node, list[Node]]] = {p: {} for p in inverse_predicates}
         outgoing, incoming = self.outgoing, self.incoming
-        for graph in lookup.graphs:
-            for s, p, o in graph:
-                by_predicate = outgoing.get(s)
-                if by_predicate is None:
-                    by_predicate = outgoing[s] = {}
-                objects = by_predicate.get(p)
-                if objects is None:
-                    by_predicate[p] = [o]
-                else:
-                    objects.append(o)
-                subjects_by_object = incoming.get(p)
-                if subjects_by_object is not None:
-                    subjects_by_object.setdefault(o, []).append(s)
+        self.size = 0  # statements indexed (data and ontology)
+        for s, p, o in lookup.triples((None, None, None)):
+            self.size += 1
+            by_predicate = outgoing.get(s)
+            if by_predicate is None:
+                by_predicate = outgoing[s] = {}
+            objects = by_predicate.get(p)
+            if objects is None:
+                by_predicate[p] = [o]
+            else:
+                objects.append(o)
+            subjects_by_object = incoming.get(p)
+            if subjects_by_object is not None:
+                subjects_by_object.setdefault(o, []).append(s)
 
     def subjects(self, predicate: URIRef | None, obj: Node) -> Iterable[Node | Triple]:
         """Triples (s, predicate, obj); any predicate when None."""
@@ -829,7 +836,7 @@ def validate_partitioned(
     cache_dir: os.PathLike | str | None = None,
     **pyshacl_options: object,
 ) -> tuple[bool, Graph]:
-    """Validate `data_graph` (one graph: pass `Loaded.union()` for a dataset) against `shapes` with pySHACL,
+    """Validate `data_graph` (a graph, or a dataset: the union of its graphs) against `shapes` with pySHACL,
     on partitions of the focus nodes in `jobs` processes (default: the usable cores). Returns pySHACL's
     (conforms, sh:ValidationReport graph) for the whole graph. `pyshacl_options` go to `pyshacl.validate`
     (e.g. allow_warnings=True); RDFS/OWL inference or SHACL rules make it one plain pySHACL run.
@@ -867,9 +874,14 @@ def validate_partitioned(
     indexes = range(len(plan_.partitions))
     try:
         if jobs > 1 and len(plan_.partitions) > 1 and "fork" in multiprocessing.get_all_start_methods():
-            context = multiprocessing.get_context("fork")
-            with context.Pool(min(jobs, len(plan_.partitions))) as pool:
-                parts = list(pool.imap_unordered(_validate_part, indexes))
+            # Keep the cyclic GC of the workers away from the inherited graph: a collection writes to every
+            # object it visits, which would copy the parent's pages into each worker (and take time).
+            gc.freeze()
+            try:
+                with multiprocessing.get_context("fork").Pool(min(jobs, len(plan_.partitions))) as pool:
+                    parts = list(pool.imap_unordered(_validate_part, indexes))
+            finally:
+                gc.unfreeze()
         else:
             parts = [_validate_part(i) for i in indexes]
     finally:
@@ -877,7 +889,7 @@ def validate_partitioned(
     log.info(
         "validated %d partition triples (%.2fx the data; %d of %d partitions from the cache) in %.1f s",
         sum(part[2] for part in parts),
-        sum(part[2] for part in parts) / max(1, len(data_graph)),
+        sum(part[2] for part in parts) / max(1, index.size),
         sum(1 for part in parts if part[3]),
         len(parts),
         time.perf_counter() - started,
