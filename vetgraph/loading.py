@@ -93,8 +93,11 @@ def _line_of_typed_literal(path: Path, lexical: str) -> int | None:
     return None
 
 
-def parse_file(path: Path, into: Dataset, base_iri: str | None = None) -> None:
-    """Parse one RDF file into `into`; raise LoadError with the position of the first problem."""
+def parse_file(
+    path: Path, into: Dataset, base_iri: str | None = None, subjects: set[URIRef] | None = None
+) -> None:
+    """Parse one RDF file into `into`; raise LoadError with the position of the first problem.
+    With `subjects`, also collect the IRIs the file describes."""
     fmt = RDF_FORMATS.get(path.suffix)
     if fmt is None:
         raise LoadError(path, f"unknown RDF file extension {path.suffix!r} (known: {', '.join(RDF_FORMATS)})")
@@ -110,10 +113,22 @@ def parse_file(path: Path, into: Dataset, base_iri: str | None = None) -> None:
     for prefix, namespace in _prefixes(path):
         into.bind(prefix, rebase(URIRef(namespace)) if rebase else namespace, override=False)
     graphs: dict[object, Graph] = {}
+    # Terms repeat a lot (predicates, classes, subjects): convert each distinct one once.
+    terms: dict[object, object] = {}
+
+    def convert(term):
+        converted = terms.get(term)
+        if converted is None:
+            converted = to_rdflib(term)
+            if rebase:
+                converted = rebase(converted)
+            terms[term] = converted
+        return converted
+
     for quad in quads:
-        s, p, o = to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)
-        if rebase:
-            s, o = rebase(s), rebase(o)
+        s, p, o = convert(quad.subject), convert(quad.predicate), convert(quad.object)
+        if subjects is not None and isinstance(s, URIRef):
+            subjects.add(s)
         if isinstance(o, Literal) and o.ill_typed:
             raise LoadError(
                 path,
@@ -173,9 +188,10 @@ def load_data(data_files: Iterable[Path]) -> tuple[Dataset, dict[URIRef, set[Pat
     dataset = new_dataset()
     subject_files: dict[URIRef, set[Path]] = {}
     for path in data_files:
-        part = new_dataset()
-        parse_file(path, part)
-        merge(part, dataset, path, subject_files)
+        subjects: set[URIRef] = set()
+        parse_file(path, dataset, subjects=subjects)
+        for subject in subjects:
+            subject_files.setdefault(subject, set()).add(path)
     return dataset, subject_files
 
 
