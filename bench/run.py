@@ -142,17 +142,30 @@ def measure_build(variant: str, scale: int, repeat: int, work: Path, jobs: int) 
                 dataset.serialize(format=fmt)
 
         return [{"name": "parse + 6 serializations", **measure(rdflib_build, repeat).as_dict()}]
-    from bench.bench_build import run_build
+    import statistics
+    from collections import defaultdict
+
+    from bench.bench_build import _group, run_build
 
     paths = _paths_for(scale, work)
     runs = iter(range(repeat + 1))
+    parts: dict[str, list[float]] = defaultdict(list)
 
     def vetgraph_build() -> None:
         folder = work / f"build-{next(runs)}"
         folder.mkdir()
-        run_build(paths, folder, jobs)
+        grouped: dict[str, float] = defaultdict(float)
+        for step, seconds in run_build(paths, folder, jobs)[1]:
+            grouped[_group(step)] += seconds
+        for group, seconds in grouped.items():
+            parts[group].append(seconds)
 
-    return [{"name": f"build (validate with {jobs} jobs + all outputs)", **measure(vetgraph_build, repeat).as_dict()}]
+    total = {"name": f"build (validate with {jobs} jobs + all outputs)", **measure(vetgraph_build, repeat).as_dict()}
+    # Where the time goes (the build's own step timings); no native counterpart, so no ratio.
+    ordered = sorted(parts.items(), key=lambda kv: -sum(kv[1]))
+    detail = [{"name": f"build, of which {group}", "median": statistics.median(values), "runs": len(values),
+               "seconds": values, "cpu_median": None} for group, values in ordered if statistics.median(values) >= 0.01]
+    return [total, *detail]
 
 
 class _Native:
@@ -318,7 +331,7 @@ def _baseline(records: list[dict], record: dict, row: dict, variants: set[str]) 
                and r["variant"] in variants]
     for native in natives:
         for candidate in native["rows"]:
-            if candidate["name"] == row["name"] or len(native["rows"]) == 1:
+            if candidate["name"] == row["name"] or (len(native["rows"]) == 1 and row is record["rows"][0]):
                 return candidate
     return None
 
@@ -405,7 +418,7 @@ def targets(records: list[dict]) -> list[str]:
 
 
 def chart(records: list[dict], path: Path) -> None:
-    """Log-log cost vs size: one line per step and variant (the first row of each step: queries are summed)."""
+    """Log-log cost vs size: one line per step and variant (queries: the sum over the catalogue)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -414,8 +427,9 @@ def chart(records: list[dict], path: Path) -> None:
     figure, axes = plt.subplots(figsize=(9, 6))
     series: dict[tuple[str, str], list[tuple[int, float]]] = {}
     for record in records:
-        medians = [row["median"] for row in record["rows"] if row.get("median") is not None]
-        if medians and len(medians) == len(record["rows"]):
+        rows = record["rows"] if record["step"] == "queries" else record["rows"][:1]  # build: the total only
+        medians = [row["median"] for row in rows if row.get("median") is not None]
+        if medians and len(medians) == len(rows):
             series.setdefault((record["step"], record["variant"]), []).append((record["triples"], sum(medians)))
     colours = dict(zip(STEPS, ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"),
                        strict=True))
@@ -431,28 +445,45 @@ def chart(records: list[dict], path: Path) -> None:
     axes.set_ylabel("seconds (median; queries: sum over the catalogue)")
     axes.set_title("vetgraph cost vs corpus size (solid), Python peer (dashed), native limit (dotted)")
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=7, ncol=2)
+    if axes.get_lines():  # a single size draws no line
+        axes.legend(fontsize=7, ncol=2)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def command_line(args: argparse.Namespace) -> str:
+    line = (f"python -m bench.run --sizes {' '.join(map(str, args.sizes))} --repeat {args.repeat} --large-repeat "
+            f"{args.large_repeat} --jobs {args.jobs}")
+    if args.steps != ",".join(STEPS):
+        line += f" --steps {args.steps}"
+    if args.variants:
+        line += f" --variants {args.variants}"
+    return line + (" --update" if args.update else "")
 
 
 def write_results(records: list[dict], args: argparse.Namespace, out: Path) -> None:
     import platform
 
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
-                                                  "records": records}, indent=1), encoding="utf-8")
+    commands = [f"{command_line(args)} ({time.strftime('%Y-%m-%d %H:%M')})"]
+    previous = out / "results.json"
+    if args.update and previous.exists():  # keep the record of the runs whose measurements are kept
+        commands = [c for c in json.loads(previous.read_text(encoding="utf-8")).get("commands", [])
+                    if not c.startswith(command_line(args))] + commands
+    previous.write_text(json.dumps({"commands": commands, "records": records}, indent=1), encoding="utf-8")
+    from vetgraph.parallel_validation import default_jobs
+
+    usable = default_jobs()
     chart(records, out / "scaling.png")
     lines = [
         "# vetgraph benchmark results",
         "",
-        f"`python -m bench.run --sizes {' '.join(map(str, args.sizes))} --repeat {args.repeat} --large-repeat"
-        f" {args.large_repeat} --jobs {args.jobs}`"
-        f" on {platform.machine()} Linux, {args.jobs} validation processes; {time.strftime('%Y-%m-%d %H:%M')}."
-        " Medians; \"vs native\" is the ratio to the native limit of the same step in the same run; peak memory"
-        " is the largest proportional set size (PSS) of the measuring process and all its descendants (forked"
-        " validation workers, the server), sampled every 0.25 s, so copy-on-write pages count once.",
+        "Measured with " + "; then ".join(f"`{c.split(' (')[0]}` ({c.split(' (')[-1]}" for c in commands)
+        + f", on {platform.machine()} Linux ({usable} cores, shared with other work). Medians; \"vs native\""
+        " is the ratio to the native limit of the same step in the same run; peak memory is the largest"
+        " proportional set size (PSS) of the measuring process and all its descendants (forked validation"
+        " workers, the server), sampled every 0.25 s, so copy-on-write pages count once.",
         "",
         "![cost vs size](scaling.png)",
         "",
@@ -506,6 +537,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peer-max", type=int, default=100,
                         help="largest size at which the Python peers (rdflib, one pySHACL run) are measured")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for results.md/json and scaling.png")
+    parser.add_argument("--update", action="store_true",
+                        help="keep the other measurements of --out/results.json, replace only those re-measured")
+    parser.add_argument("--variants", default="", help="comma-separated subset of variants (default: all)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -516,11 +550,16 @@ def main(argv: list[str] | None = None) -> int:
     if unknown or args.repeat < 1 or min(args.sizes) < 1:
         parser.error(f"--steps: unknown {', '.join(unknown)}" if unknown else "--repeat and --sizes must be >= 1")
 
-    records = []
+    records: list[dict] = []
+    if args.update and (args.out / "results.json").exists():
+        records = json.loads((args.out / "results.json").read_text(encoding="utf-8"))["records"]
+    wanted = {v.strip() for v in args.variants.split(",") if v.strip()}
     for scale in sorted(args.sizes):
         triples = corpus_size(scale)
         for step in steps:
             for variant in VARIANTS[step]:
+                if wanted and variant not in wanted:
+                    continue
                 if variant in PEERS and scale > args.peer_max:
                     record = {"rows": [], "status": f"not run above {args.peer_max}x (--peer-max)", "rss_mib": None}
                 else:
@@ -529,7 +568,10 @@ def main(argv: list[str] | None = None) -> int:
                     record = run_child(step, variant, scale, repeat, args.jobs, args.timeout)
                     print(f"{scale}x {step} {variant}: {time.perf_counter() - started:.0f} s"
                           f"{' (' + record['status'] + ')' if record['status'] else ''}", file=sys.stderr, flush=True)
+                records = [r for r in records if (r["scale"], r["step"], r["variant"]) != (scale, step, variant)]
                 records.append({"scale": scale, "triples": triples, "step": step, "variant": variant, **record})
+                order = {(st, va): i for i, (st, va) in enumerate((st, va) for st in STEPS for va in VARIANTS[st])}
+                records.sort(key=lambda r: (r["scale"], order[r["step"], r["variant"]]))
                 write_results(records, args, args.out)  # after every measurement: a long run can be read early
     print((args.out / "results.md").read_text(encoding="utf-8"))
     return 0
