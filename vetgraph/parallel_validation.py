@@ -51,6 +51,9 @@ Step = tuple["URIRef | None", bool]
 #: Focus nodes per partition when the caller does not say: big enough that pySHACL's fixed cost per run
 #: (harvesting shapes, mixing in the ontology) stays small, small enough to balance the workers.
 FOCUS_NODES_PER_PARTITION = 500
+#: Partitions a worker validates before it is replaced by a fresh fork: a worker's memory grows as it touches
+#: the parent's objects (reference counts copy their pages); a new worker starts from the shared pages again.
+TASKS_PER_WORKER = int(os.environ.get("VETGRAPH_TASKS_PER_WORKER", "8"))
 
 
 class Unpartitionable(Exception):
@@ -878,7 +881,8 @@ def validate_partitioned(
             # object it visits, which would copy the parent's pages into each worker (and take time).
             gc.freeze()
             try:
-                with multiprocessing.get_context("fork").Pool(min(jobs, len(plan_.partitions))) as pool:
+                pool_size = min(jobs, len(plan_.partitions))
+                with multiprocessing.get_context("fork").Pool(pool_size, maxtasksperchild=TASKS_PER_WORKER) as pool:
                     parts = list(pool.imap_unordered(_validate_part, indexes))
             finally:
                 gc.unfreeze()
