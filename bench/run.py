@@ -424,7 +424,7 @@ def chart(records: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(9, 6))
+    figure, axes = plt.subplots(figsize=(11, 6))
     series: dict[tuple[str, str], list[tuple[int, float]]] = {}
     for record in records:
         rows = record["rows"] if record["step"] == "queries" else record["rows"][:1]  # build: the total only
@@ -433,7 +433,7 @@ def chart(records: list[dict], path: Path) -> None:
             series.setdefault((record["step"], record["variant"]), []).append((record["triples"], sum(medians)))
     colours = dict(zip(STEPS, ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"),
                        strict=True))
-    styles = {"native": ":", "rdflib": "--", "pyshacl": "--"}
+    styles = {"native": ":", "rdflib": "--", "pyshacl": "--", "vetgraph-direct": "-.", "vetgraph-incremental": "-."}
     for (step, variant), points in sorted(series.items()):
         if len(points) < 2:
             continue
@@ -443,10 +443,11 @@ def chart(records: list[dict], path: Path) -> None:
     axes.set_yscale("log")
     axes.set_xlabel("statements in the corpus")
     axes.set_ylabel("seconds (median; queries: sum over the catalogue)")
-    axes.set_title("vetgraph cost vs corpus size (solid), Python peer (dashed), native limit (dotted)")
+    axes.set_title("vetgraph (solid; dash-dot: --direct, cached), Python peer (dashed), native limit (dotted)",
+                   fontsize=10)
     axes.grid(True, which="both", alpha=0.3)
     if axes.get_lines():  # a single size draws no line
-        axes.legend(fontsize=7, ncol=2)
+        axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
