@@ -476,7 +476,11 @@ def write_results(records: list[dict], args: argparse.Namespace, out: Path) -> N
     from vetgraph.parallel_validation import default_jobs
 
     usable = default_jobs()
-    chart(records, out / "scaling.png")
+    try:
+        chart(records, out / "scaling.png")
+        picture = "![cost vs size](scaling.png)"
+    except ImportError:  # matplotlib is in the bench extra
+        picture = "(no chart: matplotlib is missing; `pip install -e '.[bench]'`)"
     lines = [
         "# vetgraph benchmark results",
         "",
@@ -486,7 +490,7 @@ def write_results(records: list[dict], args: argparse.Namespace, out: Path) -> N
         " proportional set size (PSS) of the measuring process and all its descendants (forked validation"
         " workers, the server), sampled every 0.25 s, so copy-on-write pages count once.",
         "",
-        "![cost vs size](scaling.png)",
+        picture,
         "",
         "## Targets",
         "",

@@ -71,6 +71,7 @@ def with_faults(data: Graph) -> Graph:
     return data
 
 
+@pytest.mark.slow
 def test_equals_a_full_pyshacl_run_on_the_10x_corpus(loaded):
     data = synth.generate_union(10)
     conforms, expected = full_run(data, loaded)
@@ -83,6 +84,7 @@ def test_equals_a_full_pyshacl_run_on_the_10x_corpus(loaded):
         assert result_keys(report) == expected
 
 
+@pytest.mark.slow
 def test_equals_a_full_pyshacl_run_with_violations_across_partitions(loaded):
     data = with_faults(synth.generate_union(9))
     conforms, expected = full_run(data, loaded)

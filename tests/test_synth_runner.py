@@ -3,6 +3,7 @@ module is missing are reported, not skipped."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -25,7 +26,10 @@ def test_one_command_writes_table_targets_and_chart(tmp_path):
     for variant in run.VARIANTS["load"]:
         assert "| 1x | " in table and f"| load | {variant} | load |" in table
     assert "## Targets" in table and "Linear scaling" in table
-    assert (tmp_path / "scaling.png").read_bytes().startswith(b"\x89PNG")
+    if importlib.util.find_spec("matplotlib"):  # the bench extra draws the chart; the test venv may lack it
+        assert (tmp_path / "scaling.png").read_bytes().startswith(b"\x89PNG")
+    else:
+        assert "no chart: matplotlib is missing" in table
     records = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))["records"]
     assert {r["variant"] for r in records} == set(run.VARIANTS["load"])
     assert all(r["rows"][0]["median"] > 0 and r["tree_mib"] > 0 for r in records)
