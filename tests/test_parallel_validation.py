@@ -192,3 +192,21 @@ def test_a_dataset_counts_as_the_union_of_its_graphs(loaded):
         dataset, loaded.shapes, loaded.ontology, jobs=2, partitions=5, **OPTIONS
     )
     assert (partitioned_conforms, result_keys(report)) == (conforms, expected)
+
+
+def test_a_class_hierarchy_stated_in_the_data_reaches_every_partition(loaded):
+    """sh:class and class targets follow rdfs:subClassOf wherever it is stated, also in the data."""
+    data = synth.generate_union(4)
+    special = URIRef("https://example.org/synthetic/SpecialOrganisation")
+    data.add((special, RDFS.subClassOf, URIRef("http://www.w3.org/ns/org#Organization")))
+    for k in range(1, synth.SHARED_ORGANISATIONS + 1):  # the orgs members point to, typed only by the subclass
+        agent = URIRef(synth.SHARED_BASE + f"agent/{k}")
+        data.remove((agent, RDF.type, None))
+        data.add((agent, RDF.type, special))
+    data.remove((URIRef(synth.SHARED_BASE + "agent/3"), RDFS.label, None))  # a target only through the subclass
+    conforms, expected = full_run(data, loaded)
+    assert any(key[0] == URIRef(synth.SHARED_BASE + "agent/3") for key in expected)
+    partitioned_conforms, report = validate_partitioned(
+        data, loaded.shapes, loaded.ontology, jobs=2, partitions=9, **OPTIONS
+    )
+    assert (partitioned_conforms, result_keys(report)) == (conforms, expected)

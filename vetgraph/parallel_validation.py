@@ -118,8 +118,13 @@ class _Index:
         self.incoming: dict[Node, dict[Node, list[Node]]] = {p: {} for p in inverse_predicates}
         outgoing, incoming = self.outgoing, self.incoming
         self.size = 0  # statements indexed (data and ontology)
+        #: class hierarchy stated in the data itself: sh:class and class targets follow it, so every partition
+        #: gets all of it (the ontology is mixed into every partition anyway)
+        self.hierarchy: list[Triple] = []
         for s, p, o in lookup.triples((None, None, None)):
             self.size += 1
+            if p == RDFS.subClassOf:
+                self.hierarchy.append((s, p, o))
             by_predicate = outgoing.get(s)
             if by_predicate is None:
                 by_predicate = outgoing[s] = {}
@@ -637,7 +642,7 @@ def index_for(data: Graph, ontology: Graph | None, plan_: Plan) -> _Index:
 def closure_triples(index: _Index, plan_: Plan, part: int) -> set[Triple]:
     """Every triple the validation of partition `part`'s own focus nodes can read."""
     walker = _Walker(index, plan_)
-    out: set[Triple] = set()
+    out: set[Triple] = set(index.hierarchy)
     starts: list[tuple[Node, frozenset[State]]] = []
     for node in plan_.partitions[part]:
         # A focus node's own triples: for its targets and sh:closed.
