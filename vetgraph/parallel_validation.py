@@ -759,7 +759,8 @@ class ResultCache:
     """pySHACL's results per partition, on disk, keyed by everything they depend on: the partition's focus
     nodes and closure, the shapes and the ontology (canonicalised, so blank-node labels do not matter),
     the options and the pySHACL and rdflib versions. An unchanged partition is not validated again; any change
-    in its closure (even one triple in a neighbouring report that a shape reads) changes its key."""
+    in its closure (even one triple in a neighbouring report that a shape reads) changes its key. Entries are
+    pickles: use a folder only vetgraph writes to. Nothing is evicted; delete the folder to start afresh."""
 
     def __init__(self, folder: os.PathLike | str, shapes: Graph, ontology: Graph | None, options: dict):
         import hashlib
