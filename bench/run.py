@@ -34,11 +34,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.common import TreeMemory, measure, peak_rss_mib
+from vetgraph.validation import PYSHACL_OPTIONS  # the options `vetgraph validate` uses
 
 RESULTS = Path(__file__).resolve().parent / "results"
 STEPS = ("load", "validate", "build", "queries", "publish", "serve")
-#: The same pySHACL options `vetgraph validate` uses.
-SHACL_OPTIONS = {"inference": "none", "advanced": True, "allow_warnings": True}
 #: step -> variants (the native limit last); "rdflib"/"pyshacl" are the Python peers
 VARIANTS = {
     "load": ("vetgraph", "rdflib", "native"),
@@ -94,12 +93,13 @@ def measure_validate(variant: str, scale: int, repeat: int, work: Path, jobs: in
     from vetgraph.loading import load_project
 
     loaded = load_project(data_files=[_corpus(scale)])
-    data = loaded.union()
     if variant == "pyshacl":
         import pyshacl
 
+        data = loaded.union()  # given a dataset, pySHACL would validate each named graph on its own
+
         def once() -> object:
-            return pyshacl.validate(data, shacl_graph=loaded.shapes, ont_graph=loaded.ontology, **SHACL_OPTIONS)
+            return pyshacl.validate(data, shacl_graph=loaded.shapes, ont_graph=loaded.ontology, **PYSHACL_OPTIONS)
 
         return [{"name": "validate (one pySHACL run)", **measure(once, repeat).as_dict()}]
 
@@ -109,7 +109,7 @@ def measure_validate(variant: str, scale: int, repeat: int, work: Path, jobs: in
 
     def partitioned() -> object:
         return validate_partitioned(
-            data, loaded.shapes, loaded.ontology, jobs=jobs, cache_dir=cache, **SHACL_OPTIONS
+            loaded.dataset, loaded.shapes, loaded.ontology, jobs=jobs, cache_dir=cache, **PYSHACL_OPTIONS
         )
 
     # Incremental: a first run fills the cache, the timed runs find every partition unchanged.
@@ -228,20 +228,7 @@ def measure_publish(variant: str, scale: int, repeat: int, work: Path, jobs: int
     return [{"name": "publish (staged, verified)" if staged else "publish --direct", **measured.as_dict()}]
 
 
-#: `vetgraph serve` validates in one pySHACL process, which takes hours at 1000x; the benchmark starts it with
-#: the partitioned validator (what `vetgraph validate --jobs N` runs), all else unchanged.
-SERVE_WITH_JOBS = """
-import sys
-import vetgraph.validation as validation
-from vetgraph.parallel_validation import default_jobs
-one_process = validation.validate
-validation.validate = lambda loaded, jobs=None: one_process(loaded, jobs=jobs or default_jobs())
-from vetgraph.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
-
-
-def _start_vetgraph(path: Path, folder: Path):
+def _start_vetgraph(path: Path, folder: Path, jobs: int):
     import socket
 
     from bench.bench_server import _wait_http
@@ -249,8 +236,8 @@ def _start_vetgraph(path: Path, folder: Path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-c", SERVE_WITH_JOBS, "serve", "--port", str(port), "--dist", str(folder / "none"),
-               "--data", str(path)]
+    command = [sys.executable, "-m", "vetgraph", "serve", "--port", str(port), "--dist", str(folder / "none"),
+               "--data", str(path), "--jobs", str(jobs)]
     log = (folder / "serve.log").open("ab")
     process = subprocess.Popen(command, cwd=Path(__file__).parents[1], stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
@@ -272,7 +259,7 @@ def measure_serve(variant: str, scale: int, repeat: int, work: Path, jobs: int) 
         folder.mkdir()
         started = time.perf_counter()
         if variant == "vetgraph":
-            process, base = _start_vetgraph(path, folder)
+            process, base = _start_vetgraph(path, folder, jobs)
         else:
             process, base = start("oxigraph-memory", path, [path], folder)
         ready = time.perf_counter() - started

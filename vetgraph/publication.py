@@ -80,8 +80,10 @@ class BuildOptions:
     release_file: Path = DEFAULT_RELEASE
     paths: Paths = field(default_factory=Paths)
     with_labels: bool = False
-    #: validate in N parallel processes (vetgraph.parallel_validation); None: one pySHACL run
+    #: validate in N parallel processes (vetgraph.parallel_validation); None: the usable cores
     jobs: int | None = None
+    #: folder of cached validation results of unchanged partitions (None: validate everything)
+    validation_cache: Path | None = None
     #: dump of the release CHANGES.md compares with; default: the vetgraph.nq of the release being replaced
     changes_since: Path | None = None
     progress: bool = False
@@ -138,7 +140,7 @@ def build(options: BuildOptions) -> BuildResult:
     except LoadError as error:
         raise BuildError(str(error)) from None
     progress.step("validating against the SHACL shapes")
-    _validate(loaded, options.jobs)
+    _validate(loaded, options.jobs, options.validation_cache)
 
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -181,14 +183,12 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _validate(loaded: Loaded, jobs: int | None) -> None:
-    from vetgraph.validation import ValidationOutcome, format_text, validate
+def _validate(loaded: Loaded, jobs: int | None, cache: Path | None) -> None:
+    from vetgraph.validation import validate, violations_text
 
-    outcome = validate(loaded, jobs=jobs)
+    outcome = validate(loaded, jobs=jobs, cache_dir=cache)
     if outcome.violations:
-        shown = [f for f in outcome.results if f.severity == "Violation"][:SHOWN_FINDINGS]
-        text = format_text(ValidationOutcome(shown, outcome.report_graph), loaded.dataset.namespace_manager)
-        raise Refused(outcome.violations, text.rsplit("\n", 1)[0])  # without format_text's count of `shown`
+        raise Refused(outcome.violations, violations_text(outcome, loaded, SHOWN_FINDINGS))
 
 
 @dataclass
@@ -482,15 +482,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--changes-since", type=Path, default=None, metavar="DUMP",
                         help="dump of the release CHANGES.md compares with (default: vetgraph.nq of the "
                              "release being replaced)")
-    parser.add_argument("--jobs", type=int, default=None, metavar="N",
-                        help="validate in N parallel processes (large graphs; see vetgraph validate --jobs)")
+    from vetgraph.validation import add_validation_arguments
+
+    add_validation_arguments(parser)
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress lines and no summary")
 
 
 def run(args: argparse.Namespace) -> int:
     options = BuildOptions(
         out=args.out, base_url=args.base_url, release_file=args.release, with_labels=args.with_labels,
-        changes_since=args.changes_since, jobs=args.jobs, progress=sys.stderr.isatty() and not args.quiet,
+        changes_since=args.changes_since, jobs=args.jobs,
+        validation_cache=args.cache, progress=sys.stderr.isatty() and not args.quiet,
     )
     try:
         result = build(options)

@@ -8,7 +8,7 @@ import json
 import sys
 from dataclasses import asdict, dataclass, field
 
-from rdflib import RDF, URIRef
+from rdflib import URIRef
 
 from vetgraph.config import UNCONFIRMED_GRAPH, VET_NS, Paths
 from vetgraph.loading import Loaded, LoadError, load_project
@@ -33,6 +33,8 @@ WHERE {{
 GROUP BY ?report ?label ?declaredInsights ?declaredProjects
 ORDER BY ?report
 """
+_CLASSES = "SELECT ?class (COUNT(DISTINCT ?s) AS ?instances) WHERE { ?s a ?class } GROUP BY ?class"
+_SUBJECTS = "SELECT (COUNT(DISTINCT ?s) AS ?subjects) WHERE { ?s ?p ?o }"
 
 
 @dataclass
@@ -63,13 +65,15 @@ def compute_stats(loaded: Loaded) -> Stats:
     dataset = loaded.dataset
     unconfirmed = len(dataset.graph(URIRef(UNCONFIRMED_GRAPH)))
     total = len(dataset)
-    union = loaded.union()
+    store = OxigraphStore.from_dataset(dataset)  # counting is the store's job (the union default graph)
     namespaces = dataset.namespace_manager
     classes: dict[str, int] = {}
-    for cls in set(union.objects(None, RDF.type)):
-        classes[cls.n3(namespaces) if isinstance(cls, URIRef) else str(cls)] = len(set(union.subjects(RDF.type, cls)))
+    for row in store.query(_CLASSES).as_dicts():
+        cls = row["class"]
+        classes[cls.n3(namespaces) if isinstance(cls, URIRef) else str(cls)] = int(row["instances"])
+    subjects = int(store.query(_SUBJECTS).as_dicts()[0]["subjects"])
     completeness = []
-    for row in OxigraphStore.from_dataset(dataset).query(_COMPLETENESS).as_dicts():
+    for row in store.query(_COMPLETENESS).as_dicts():
         completeness.append(
             ReportCompleteness(
                 report=str(row["report"]),
@@ -86,7 +90,7 @@ def compute_stats(loaded: Loaded) -> Stats:
         triples=total,
         confirmed_statements=total - unconfirmed,
         unconfirmed_statements=unconfirmed,
-        subjects=len(set(union.subjects())),
+        subjects=subjects,
         classes=dict(sorted(classes.items(), key=lambda item: (-item[1], item[0]))),
         completeness=completeness,
     )

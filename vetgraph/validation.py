@@ -7,11 +7,8 @@ describes the focus node. Exit codes follow pySHACL: 0 conforms (warnings allowe
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +21,9 @@ from vetgraph.loading import Loaded, LoadError, load_project
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+#: How pySHACL runs: no inference (the data state their types), SHACL-AF (sh:expression), and warnings
+#: do not break conformance (completeness gaps are warnings).
+PYSHACL_OPTIONS: dict[str, object] = {"inference": "none", "advanced": True, "allow_warnings": True}
 
 
 @dataclass
@@ -82,79 +82,47 @@ class ValidationOutcome:
         return f"{_plural(self.violations, 'violation')}, {_plural(self.warnings, 'warning')}"
 
 
+def violations_text(outcome: ValidationOutcome, loaded: Loaded, limit: int | None = None) -> str:
+    """The violations of an outcome as `vetgraph validate` prints them (the first `limit`), for the commands
+    that refuse to go on with data that do not conform (build, serve, publish)."""
+    shown = [f for f in outcome.results if f.severity == "Violation"][:limit]
+    text = format_text(ValidationOutcome(shown, outcome.report_graph), loaded.dataset.namespace_manager)
+    return text.rsplit("\n", 1)[0]  # without the summary line, which would count only the shown ones
+
+
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-@contextmanager
-def parsed_queries_cached() -> Iterator[None]:
-    """Parse each SPARQL constraint once instead of once per focus node.
+def validate(loaded: Loaded, jobs: int | None = None, cache_dir: Path | None = None) -> ValidationOutcome:
+    """Validate the loaded project's data (all named graphs together) against its shapes: pySHACL on
+    partitions of the focus nodes in `jobs` processes (default: the usable cores; results equal to one
+    pySHACL run, see vetgraph.parallel_validation). With `cache_dir`, unchanged partitions keep their results."""
+    from vetgraph.parallel_validation import default_jobs, validate_partitioned
 
-    pySHACL hands rdflib the text of a SPARQL constraint for every focus node and rdflib parses it every
-    time: two thirds of the validation time of the real data, and more at scale. A translated query is
-    reusable by design (what rdflib's prepareQuery returns), so caching the translation changes nothing
-    but speed. The patch is undone when validation ends."""
-    from rdflib.plugins.sparql import processor
-
-    @functools.lru_cache(maxsize=256)
-    def translate(text: str, base: str | None, namespaces: tuple[tuple[str, str], ...]):
-        return processor.translateQuery(processor.parseQuery(text), base, dict(namespaces))
-
-    original = processor.SPARQLProcessor.query
-
-    def query(self, strOrQuery, initBindings=None, initNs=None, base=None, DEBUG=False):  # noqa: N803
-        if isinstance(strOrQuery, str):
-            strOrQuery = translate(strOrQuery, base, tuple(sorted((initNs or {}).items())))  # noqa: N806
-        return original(self, strOrQuery, initBindings, initNs, base, DEBUG)
-
-    processor.SPARQLProcessor.query = query  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        processor.SPARQLProcessor.query = original  # type: ignore[method-assign]
+    _conforms, report_graph = validate_partitioned(
+        loaded.dataset,
+        loaded.shapes,
+        loaded.ontology,
+        jobs=jobs or default_jobs(),
+        cache_dir=cache_dir,
+        **PYSHACL_OPTIONS,
+    )
+    return ValidationOutcome(results=_findings(report_graph, loaded), report_graph=report_graph)
 
 
-def run_pyshacl(data: Graph, shapes: Graph, ontology: Graph) -> Graph:
-    """pySHACL over one data graph; returns the sh:ValidationReport graph."""
-    from pyshacl import validate as shacl_validate
-
-    with parsed_queries_cached():
-        _conforms, report_graph, _text = shacl_validate(
-            data,
-            shacl_graph=shapes,
-            ont_graph=ontology,
-            inference="none",
-            advanced=True,
-            allow_warnings=True,
-        )
-    return report_graph
-
-
-def validate(loaded: Loaded, jobs: int | None = None) -> ValidationOutcome:
-    """Validate the loaded project's data (all named graphs together) against its shapes."""
-    data = loaded.union()
-    if jobs and jobs > 1:
-        from vetgraph.parallel_validation import validate_partitioned
-
-        # Same pySHACL options as run_pyshacl; validate_partitioned returns (conforms, report graph).
-        _conforms, report_graph = validate_partitioned(
-            data, loaded.shapes, loaded.ontology, jobs=jobs, inference="none", advanced=True, allow_warnings=True
-        )
-    else:
-        report_graph = run_pyshacl(data, loaded.shapes, loaded.ontology)
-    return ValidationOutcome(results=_findings(report_graph, data, loaded), report_graph=report_graph)
-
-
-def _findings(report: Graph, data: Graph, loaded: Loaded) -> list[Finding]:
+def _findings(report: Graph, loaded: Loaded) -> list[Finding]:
     from vetgraph.curation import locate  # curated resources point back to their spreadsheet row
 
+    data = loaded.dataset
     namespaces = data.namespace_manager
     findings = []
     for result in report.subjects(RDF.type, SH.ValidationResult):
         focus = report.value(result, SH.focusNode)
         path_node = report.value(result, SH.resultPath)
         value = report.value(result, SH.value)
-        label = data.value(focus, RDFS.label) if focus is not None else None
+        labels = data.quads((focus, RDFS.label, None, None)) if focus is not None else iter(())
+        label = next((o for _, _, o, _ in labels), None)
         files = sorted(
             str(_relative(p))
             for p in loaded.subject_files.get(focus, set())  # type: ignore[arg-type]
@@ -240,6 +208,25 @@ def format_text(outcome: ValidationOutcome, namespaces) -> str:
     return "\n".join(lines)
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def add_validation_arguments(parser: argparse.ArgumentParser) -> None:
+    """--jobs and --cache, the same for every command that validates (validate, build, serve, publish)."""
+    parser.add_argument(
+        "--jobs", type=_positive, default=None, metavar="N",
+        help="validate partitions of the focus nodes in N processes (default: the usable cores)",
+    )
+    parser.add_argument(
+        "--cache", type=Path, default=None, metavar="DIR",
+        help="keep each partition's validation results in DIR and reuse them while the partition is unchanged",
+    )
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format",
@@ -254,9 +241,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="validate these data files instead of data/ (repeatable)",
     )
-    parser.add_argument(
-        "--jobs", type=int, default=None, help="validate partitions in N parallel processes (large graphs)"
-    )
+    add_validation_arguments(parser)
     parser.add_argument("--quiet", "-q", action="store_true", help="print only the summary line")
 
 
@@ -271,7 +256,7 @@ def run(args: argparse.Namespace) -> int:
     except LoadError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    outcome = validate(loaded, jobs=args.jobs)
+    outcome = validate(loaded, jobs=args.jobs, cache_dir=args.cache)
     if args.format == "turtle":
         sys.stdout.write(outcome.report_graph.serialize(format="turtle"))
     elif args.format == "json":

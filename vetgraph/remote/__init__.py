@@ -102,6 +102,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--retries", type=int, default=3, metavar="N",
                         help="retries after a connection failure or a 5xx answer (default 3; never after 4xx)")
     add_auth_arguments(parser)
+    from vetgraph.validation import add_validation_arguments
+
+    add_validation_arguments(parser)
 
 
 def _check_iri(value: str, option: str) -> None:
@@ -127,21 +130,25 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ERROR
 
     from vetgraph.loading import LoadError, load_project
+    from vetgraph.memory import release_freed_memory
     from vetgraph.store import OxigraphStore
-    from vetgraph.validation import validate
+    from vetgraph.validation import validate, violations_text
 
     try:
         loaded = load_project()
     except LoadError as error:
         print(f"vetgraph publish: {error}", file=sys.stderr)
         return EXIT_ERROR
-    outcome = validate(loaded)
+    outcome = validate(loaded, jobs=args.jobs, cache_dir=args.cache)
     if not outcome.conforms:
-        print(f"not published: the data do not conform to the shapes ({outcome.violations} violations); "
-              "run 'vetgraph validate' for the details", file=sys.stderr)
+        print(violations_text(outcome, loaded), file=sys.stderr)
+        print(f"not published: the data do not conform to the shapes ({outcome.violations} violations, "
+              "see above)", file=sys.stderr)
         return EXIT_NEGATIVE
     print(f"validated: {len(loaded.files)} data files conform to the shapes")
     source = OxigraphStore.from_dataset(loaded.dataset).store
+    del loaded, outcome
+    release_freed_memory()
     http = HttpClient(credentials, timeout=args.timeout, retries=args.retries)
     try:
         plans = plan_graphs(source, args.graph)

@@ -51,8 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="serve a remote SPARQL endpoint (query URL) instead of the local data")
     parser.add_argument("--data", type=Path, action="append", metavar="FILE",
                         help="serve these data files instead of data/ (repeatable)")
-    parser.add_argument("--jobs", type=int, default=None, metavar="N",
-                        help="validate in N parallel processes first (as vetgraph validate --jobs; large graphs)")
+    from vetgraph.validation import add_validation_arguments
+
+    add_validation_arguments(parser)
     parser.add_argument("--dist", type=Path, default=PROJECT_ROOT / "dist", metavar="DIR",
                         help="build outputs to serve under /download/ (default: dist/; see vetgraph build)")
     parser.add_argument("--queries", type=Path, metavar="DIR", help="folder of stored queries (default: queries/)")
@@ -80,17 +81,15 @@ def run(args: argparse.Namespace) -> int:
         return _fail("--timeout must be more than 0 seconds")
     if args.workers < 1:
         return _fail("--workers must be at least 1")
-    if args.jobs is not None and args.jobs < 1:
-        return _fail("--jobs must be at least 1")
     paths = Paths()
     try:
         if args.store:
             store, prefixes, last_modified = _remote(args)
         else:
-            loaded_or_code = _validated(paths, args.data, args.jobs)
-            if isinstance(loaded_or_code, int):
-                return loaded_or_code
-            store, prefixes, last_modified = _local(loaded_or_code, paths)
+            served = _validated_store(paths, args)
+            if isinstance(served, int):
+                return served
+            store, prefixes, last_modified = served
         ontology = load_graph(paths.ontology_file) if paths.ontology_file.is_file() else None
         from vetgraph.queries import load_catalogue
 
@@ -115,19 +114,25 @@ def run(args: argparse.Namespace) -> int:
     return _serve(args, sock, base_url, store, ontology, catalogue, prefixes, last_modified)
 
 
-def _validated(paths: Paths, data_files: list[Path] | None, jobs: int | None = None) -> Loaded | int:
-    """The loaded project if it conforms to the shapes; else an exit code, with the violations printed."""
+def _validated_store(paths: Paths, args: argparse.Namespace) -> Served | int:
+    """The project's data in the embedded store if they conform to the shapes; else an exit code, with the
+    violations printed. The rdflib graphs that validation needs are dropped before serving: the store holds
+    everything the server reads (at 1000x the graphs are about as large as the store again)."""
     from vetgraph.loading import load_project
-    from vetgraph.validation import format_text, validate
+    from vetgraph.memory import release_freed_memory
+    from vetgraph.validation import validate, violations_text
 
-    loaded = load_project(paths, data_files=data_files)
-    outcome = validate(loaded, jobs=jobs)
+    loaded = load_project(paths, data_files=args.data)
+    outcome = validate(loaded, jobs=args.jobs, cache_dir=args.cache)
     if not outcome.conforms:
-        outcome.results = [r for r in outcome.results if r.severity == "Violation"]
-        print(format_text(outcome, loaded.dataset.namespace_manager), file=sys.stderr)
-        return _fail("the data do not conform to the shapes (see above); fix them before serving",
-                     EXIT_NEGATIVE)
-    return loaded
+        print(violations_text(outcome, loaded), file=sys.stderr)
+        return _fail(f"the data do not conform to the shapes ({outcome.violations} violations, see above); "
+                     "fix them before serving", EXIT_NEGATIVE)
+    del outcome
+    served = _local(loaded, paths)
+    del loaded
+    release_freed_memory()
+    return served
 
 
 def _local(loaded: Loaded, paths: Paths) -> Served:
