@@ -32,7 +32,7 @@ def structure(graph: Graph, node):
 
 
 def result_keys(report: Graph) -> set[tuple]:
-    """What a result says: focus node, path, constraint component, severity (and the value)."""
+    """What a result says: focus node, path, constraint component, severity, value, source shape, message."""
     keys = set()
     for result in report.objects(None, SH.result):
         path = structure(report, report.value(result, SH.resultPath))
@@ -43,6 +43,8 @@ def result_keys(report: Graph) -> set[tuple]:
                 report.value(result, SH.sourceConstraintComponent),
                 report.value(result, SH.resultSeverity),
                 report.value(result, SH.value),
+                report.value(result, SH.sourceShape),
+                report.value(result, SH.resultMessage),
             )
         )
     return keys
@@ -210,3 +212,72 @@ def test_a_class_hierarchy_stated_in_the_data_reaches_every_partition(loaded):
         data, loaded.shapes, loaded.ontology, jobs=2, partitions=9, **OPTIONS
     )
     assert (partitioned_conforms, result_keys(report)) == (conforms, expected)
+
+
+LIFT_SHAPES = """
+@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+ex:Named a sh:PropertyShape ; sh:path ex:name ; sh:minCount 1 ; sh:datatype xsd:string .
+ex:ThingShape a sh:NodeShape ; sh:targetClass ex:Thing ; sh:property ex:Named ,
+    [ sh:path ex:size ; sh:maxCount 1 ; sh:datatype xsd:integer ] .
+ex:OtherShape a sh:NodeShape ; sh:targetClass ex:Other ; sh:property ex:Named .
+ex:PartShape a sh:NodeShape ; sh:property [ sh:path ex:name ; sh:minCount 1 ] .
+ex:WholeShape a sh:NodeShape ; sh:targetClass ex:Whole ; sh:property [ sh:path ex:part ; sh:node ex:PartShape ] .
+ex:OffShape a sh:NodeShape ; sh:targetClass ex:Thing ; sh:deactivated true ;
+    sh:property [ sh:path ex:colour ; sh:minCount 1 ] .
+ex:PickShape a sh:NodeShape ; sh:targetClass ex:Whole ;
+    sh:property [ sh:path ex:part ; sh:qualifiedValueShape [ sh:class ex:Thing ] ; sh:qualifiedMinCount 1 ;
+                  sh:qualifiedValueShapesDisjoint true ] ,
+                [ sh:path ex:part ; sh:qualifiedValueShape [ sh:class ex:Other ] ; sh:qualifiedMinCount 1 ;
+                  sh:qualifiedValueShapesDisjoint true ] .
+"""
+
+LIFT_DATA = """
+@prefix ex: <http://example.org/> .
+ex:a a ex:Thing , ex:Other ; ex:size 1 , 2 .
+ex:b a ex:Thing ; ex:name "b" ; ex:size "big" .
+ex:w a ex:Whole ; ex:part ex:p , ex:b .
+ex:p a ex:Thing , ex:Other .
+"""
+
+
+def test_lifted_property_shapes_give_pyshacl_s_results():
+    """Property shapes of targeted node shapes carry the targets themselves; node shapes that other shapes
+    use, deactivated ones and those with sibling-dependent property shapes keep theirs; same results."""
+    from vetgraph.parallel_validation import lift_property_shapes
+
+    shapes = Graph().parse(data=LIFT_SHAPES, format="turtle")
+    data = Graph().parse(data=LIFT_DATA, format="turtle")
+    ex = "http://example.org/"
+    lifted = lift_property_shapes(shapes)
+    assert (URIRef(ex + "Named"), SH.targetClass, URIRef(ex + "Thing")) in lifted
+    assert (URIRef(ex + "Named"), SH.targetClass, URIRef(ex + "Other")) in lifted
+    assert not list(lifted.objects(URIRef(ex + "ThingShape"), SH.property))
+    for kept in ("PartShape", "OffShape", "PickShape"):
+        node = URIRef(ex + kept)
+        assert set(lifted.objects(node, SH.property)) == set(shapes.objects(node, SH.property))
+    conforms, report, _ = pyshacl.validate(data, shacl_graph=shapes, **OPTIONS)
+    lifted_conforms, lifted_report, _ = pyshacl.validate(data, shacl_graph=lifted, **OPTIONS)
+    assert not conforms
+    assert (lifted_conforms, result_keys(lifted_report)) == (conforms, result_keys(report))
+    # ex:a and ex:p lack a name as a Thing and as an Other: pySHACL reports each twice, the lifted shapes once.
+    assert len(list(report.objects(None, SH.result))) == len(list(lifted_report.objects(None, SH.result))) + 2
+
+
+def test_reading_rdflib_s_own_indexes_gives_the_same_partitions(loaded, monkeypatch):
+    """The fast path (rdflib's Memory-store dictionaries) and the ordinary one (triple by triple) agree."""
+    from vetgraph import parallel_validation
+
+    dataset = synth.generate(3)
+    dataset.graph(URIRef(UNCONFIRMED_GRAPH)).add((URIRef(ID + "2/insight/2"), RDFS.seeAlso, URIRef(ID + "2/report")))
+    assert parallel_validation._memory_indexes(dataset) is not None
+    assert parallel_validation._memory_indexes(dataset.graph(URIRef(UNCONFIRMED_GRAPH))) is None  # shares a store
+
+    def closures() -> list[set]:
+        planned = plan(dataset, loaded.shapes, loaded.ontology, partitions=6)
+        index = parallel_validation.index_for(dataset, loaded.ontology, planned)
+        return [parallel_validation.closure_triples(index, planned, i) for i in range(len(planned.partitions))]
+
+    fast = closures()
+    monkeypatch.setattr(parallel_validation, "_memory_indexes", lambda graph: None)
+    assert closures() == fast

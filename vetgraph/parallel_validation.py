@@ -95,16 +95,61 @@ class Plan:
     joins: list[tuple[State | Node, URIRef, State | Node]] = field(default_factory=list)
 
 
+#: rdflib's Memory store: subject -> predicate -> {object: 1}, predicate -> object -> {subject: 1},
+#: object -> subject -> {predicate: 1}, over all the graphs of the store
+_Indexes = tuple[dict, dict, dict]
+
+
+def _memory_indexes(graph: Graph) -> _Indexes | None:
+    """The dictionaries rdflib's default (Memory) store indexes its statements by, when they hold exactly the
+    statements to validate: those of a dataset (the union of its graphs) or of a graph alone in its store.
+
+    Reading them directly is 10x faster than asking the store triple by triple (9 s at 1000x) and needs no
+    copy. They are private to rdflib, so any other store, or a future rdflib without them, takes the
+    ordinary path (rdflib's triples/quads)."""
+    store = graph.store
+    indexes = tuple(getattr(store, f"_Memory__{name}", None) for name in ("spo", "pos", "osp"))
+    if type(store).__name__ != "Memory" or not all(isinstance(index, dict) for index in indexes):
+        return None
+    if not isinstance(graph, ConjunctiveGraph) and any(c.identifier != graph.identifier for c in store.contexts()):
+        return None  # one graph of a dataset: the indexes hold the other graphs too
+    return indexes  # type: ignore[return-value]
+
+
+def _indexed_triples(indexes: _Indexes, pattern: tuple[Node | None, Node | None, Node | None]) -> Iterator[Triple]:
+    spo, pos, osp = indexes
+    s, p, o = pattern
+    if s is not None:
+        for predicate, objects in spo.get(s, {}).items():
+            if p is None or predicate == p:
+                yield from ((s, predicate, obj) for obj in objects if o is None or obj == o)
+    elif p is not None:
+        by_object = pos.get(p, {})
+        if o is not None:
+            yield from ((subject, p, o) for subject in by_object.get(o, ()))
+        else:
+            yield from ((subject, p, obj) for obj, subjects in by_object.items() for subject in subjects)
+    elif o is not None:
+        by_subject = osp.get(o, {})
+        yield from ((subject, predicate, o) for subject, predicates in by_subject.items() for predicate in predicates)
+    else:
+        yield from ((subject, predicate, obj) for subject, po in spo.items() for predicate, objects in po.items()
+                    for obj in objects)
+
+
 class _Lookup:
     """Triple lookups over the data graph and the ontology together (pySHACL mixes the ontology in). A
     dataset counts as the union of its graphs, as pySHACL validates it."""
 
     def __init__(self, data: Graph, ontology: Graph | None):
         self.graphs = [g for g in (data, ontology) if g is not None]
+        self.indexes = [_memory_indexes(g) for g in self.graphs]
 
     def triples(self, pattern: tuple[Node | None, Node | None, Node | None]) -> Iterator[Triple]:
-        for graph in self.graphs:
-            if isinstance(graph, ConjunctiveGraph):
+        for graph, indexes in zip(self.graphs, self.indexes, strict=True):
+            if indexes is not None:
+                yield from _indexed_triples(indexes, pattern)
+            elif isinstance(graph, ConjunctiveGraph):
                 for s, p, o, _ in graph.quads((*pattern, None)):
                     yield s, p, o
             else:
@@ -115,33 +160,58 @@ class _Lookup:
 
 
 class _Index:
-    """The data graph and the ontology as plain dictionaries, built once before the workers fork: the walk
-    asks millions of small questions, and rdflib's store answers each with a generator and context checks."""
+    """The data graph and the ontology as plain dictionaries, ready before the workers fork: the walk asks
+    millions of small questions, and rdflib's store answers each with a generator and context checks.
+
+    outgoing: subject -> predicate -> objects; incoming: predicate -> object -> subjects, for the predicates
+    the automaton walks backwards. When the data sit in rdflib's Memory store its own dictionaries are used
+    (shared, never modified: an entry that the ontology adds to is copied first)."""
 
     def __init__(self, lookup: _Lookup, inverse_predicates: set[URIRef]):
         self.lookup = lookup
-        self.outgoing: dict[Node, dict[Node, list[Node]]] = {}
-        self.incoming: dict[Node, dict[Node, list[Node]]] = {p: {} for p in inverse_predicates}
-        outgoing, incoming = self.outgoing, self.incoming
+        self.outgoing: dict[Node, dict[Node, dict[Node, int]]] = {}
+        self.incoming: dict[Node, dict[Node, dict[Node, int]]] = {p: {} for p in inverse_predicates}
         self.size = 0  # statements indexed (data and ontology)
+        pending = list(zip(lookup.graphs, lookup.indexes, strict=True))
+        if pending and pending[0][1] is not None:
+            (data, (spo, pos, _)), pending = pending[0], pending[1:]
+            self.outgoing = dict(spo)
+            self.incoming = {p: dict(pos.get(p, {})) for p in inverse_predicates}
+            self.size = len(data.store)
+        self._own: set[object] = set()  # entries copied from the store's dictionaries, ours to change
+        for graph, indexes in pending:
+            triples = _indexed_triples(indexes, (None, None, None)) if indexes else _Lookup(graph, None).triples(
+                (None, None, None)
+            )
+            for triple in triples:
+                self._add(*triple)
         #: class hierarchy stated in the data itself: sh:class and class targets follow it, so every partition
         #: gets all of it (the ontology is mixed into every partition anyway)
-        self.hierarchy: list[Triple] = []
-        for s, p, o in lookup.triples((None, None, None)):
-            self.size += 1
-            if p == RDFS.subClassOf:
-                self.hierarchy.append((s, p, o))
-            by_predicate = outgoing.get(s)
-            if by_predicate is None:
-                by_predicate = outgoing[s] = {}
-            objects = by_predicate.get(p)
-            if objects is None:
-                by_predicate[p] = [o]
-            else:
-                objects.append(o)
-            subjects_by_object = incoming.get(p)
-            if subjects_by_object is not None:
-                subjects_by_object.setdefault(o, []).append(s)
+        self.hierarchy: list[Triple] = [
+            (s, RDFS.subClassOf, o) for o, subjects in self._by_object(RDFS.subClassOf).items() for s in subjects
+        ]
+
+    def _by_object(self, predicate: URIRef) -> dict[Node, dict[Node, int]]:
+        if predicate in self.incoming:
+            return self.incoming[predicate]
+        found: dict[Node, dict[Node, int]] = defaultdict(dict)
+        for s, _, o in self.lookup.triples((None, predicate, None)):
+            found[o][s] = 1
+        return found
+
+    def _add(self, s: Node, p: Node, o: Node) -> None:
+        self.size += 1
+        by_predicate = self.outgoing.get(s)
+        if ("out", s) not in self._own:
+            self._own.add(("out", s))
+            by_predicate = self.outgoing[s] = {k: dict(v) for k, v in (by_predicate or {}).items()}
+        by_predicate.setdefault(p, {})[o] = 1
+        by_object = self.incoming.get(p)
+        if by_object is not None:
+            if ("in", p, o) not in self._own:
+                self._own.add(("in", p, o))
+                by_object[o] = dict(by_object.get(o, {}))
+            by_object[o][s] = 1
 
     def subjects(self, predicate: URIRef | None, obj: Node) -> Iterable[Node | Triple]:
         """Triples (s, predicate, obj); any predicate when None."""
@@ -484,6 +554,48 @@ def _shape_nodes(shapes: Graph) -> set[Node]:
             if (shape, RDF.type, RDFS.Class) in shapes:
                 found.add(shape)
     return found
+
+
+def lift_property_shapes(shapes: Graph) -> Graph:
+    """An equivalent shapes graph for pySHACL in which the property shapes of targeted node shapes carry the
+    node shape's targets themselves, instead of hanging from it by sh:property.
+
+    pySHACL validates a nested property shape once per focus node, rebuilding its constraint components each
+    time; a property shape with targets it validates once for all of its focus nodes: half the time on the
+    synthetic corpora. The results are the same (SHACL 2.1: the focus nodes a node shape validates against its
+    property shapes are its own targets), with the same sh:sourceShape; a result that two node shapes would
+    each report for the same property shape and focus node is reported once. Node shapes that other shapes
+    use (sh:node, sh:and, sh:or, sh:xone, sh:not, sh:qualifiedValueShape), deactivated ones and implicit class
+    targets are left as they are, and so are those whose property shapes need their siblings
+    (sh:qualifiedValueShapesDisjoint)."""
+    targets = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+    used_by_other_shapes = {o for _, p, o in shapes if p in (SH.node, SH["not"], SH.qualifiedValueShape)}
+    used_by_other_shapes |= {o for _, p, o in shapes if p == RDF.first}  # members of sh:and/or/xone lists
+    lifted = Graph()
+    for prefix, namespace in shapes.namespaces():
+        lifted.bind(prefix, namespace)
+    for triple in shapes:
+        lifted.add(triple)
+    for node_shape in sorted(set(shapes.subjects(SH.property, None)), key=str):
+        properties = list(shapes.objects(node_shape, SH.property))
+        own_targets = [(p, o) for p in targets for o in shapes.objects(node_shape, p)]
+        if (
+            not own_targets
+            or node_shape in used_by_other_shapes
+            or shapes.value(node_shape, SH.deactivated) == Literal(True)
+            or any((node_shape, RDF.type, cls) in shapes for cls in _IMPLICIT_CLASS_TARGETS)
+            # sibling property shapes are found through their node shape
+            or any((p, SH.qualifiedValueShapesDisjoint, None) in shapes for p in properties)
+        ):
+            continue
+        for property_shape in properties:
+            for predicate, value in own_targets:
+                lifted.add((property_shape, predicate, value))
+            lifted.remove((node_shape, SH.property, property_shape))
+    return lifted
+
+
+_IMPLICIT_CLASS_TARGETS = (RDFS.Class, URIRef("http://www.w3.org/2002/07/owl#Class"))
 
 
 def _chunks(ordered: list[Node], size: int) -> list[list[Node]]:
@@ -874,7 +986,9 @@ def validate_partitioned(
     try:
         if inference not in (None, "none"):
             raise Unpartitionable(f"inference={inference!r} derives triples across partitions")
-        plan_ = plan(data_graph, shapes, ontology, partitions=partitions)
+        lifted = lift_property_shapes(shapes)
+        plan_ = plan(data_graph, lifted, ontology, partitions=partitions)
+        shapes = lifted
     except Unpartitionable as reason:
         log.info("validating the whole graph at once: %s", reason)
         if isinstance(data_graph, ConjunctiveGraph):  # pySHACL would validate each named graph on its own
