@@ -830,8 +830,8 @@ def _validate_part(index: int) -> tuple[int, list[Triple], int, bool]:
     results of the partition's own focus nodes. Returns (index, result triples, closure size, cache hit)."""
     import pyshacl
 
-    data, shapes, ontology, plan_, options, data_index, cache = (
-        _FORKED[k] for k in ("data", "shapes", "ontology", "plan", "options", "index", "cache")
+    shapes, plan_, options, data_index, cache = (
+        _FORKED[k] for k in ("shapes", "plan", "options", "index", "cache")
     )
     triples = closure_triples(data_index, plan_, index)
     key = cache.key(plan_.partitions[index], triples) if cache else None
@@ -839,8 +839,11 @@ def _validate_part(index: int) -> tuple[int, list[Triple], int, bool]:
         return index, cached, len(triples), True
     part = Graph()
     part.addN((s, p, o, part) for s, p, o in triples)
+    # No ont_graph: the closure already holds every ontology statement the partition's shapes read (the index
+    # covers data and ontology). Mixing the whole ontology in would also make every partition validate the
+    # ontology's own labelled terms again (sh:targetSubjectsOf rdfs:label), results that are then dropped.
     with prepared_queries():
-        _, report, _ = pyshacl.validate(part, shacl_graph=shapes, ont_graph=ontology, inplace=True, **options)
+        _, report, _ = pyshacl.validate(part, shacl_graph=shapes, inplace=True, **options)
     own = set(plan_.partitions[index])
     kept: list[Triple] = []
     renamed: dict[Node, BNode] = {}
