@@ -36,7 +36,6 @@ import asyncio
 import json
 import os
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -51,6 +50,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from bench.common import stop_process
 from vetgraph.config import ID_BASE, PROJECT_ROOT
 
 RESOURCES = ([f"insight/{n}" for n in range(1, 9)] + [f"topic/{n}" for n in range(1, 9)]
@@ -194,15 +194,6 @@ def _poll_http(url: str, process: subprocess.Popen, seconds: float) -> None:
 def _log(workdir: Path, target: str):
     """The server's stderr goes to a file, shown when a scenario had errors."""
     return (workdir / f"{target}.log").open("ab")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def start(target: str, dump: Path, data_files: Sequence[Path] | None, workdir: Path,
@@ -433,7 +424,7 @@ def _run_target(target: str, dump: Path, args: argparse.Namespace, workdir: Path
             print(f"  {target:<17} {scenario:<7} {outcome.rps:>9,.0f} req/s  p50 {outcome.p50_ms:>7.1f} ms"
                   f"  p99 {outcome.p99_ms:>7.1f} ms  errors {outcome.errors} {outcome.error_statuses}", flush=True)
     finally:
-        _stop(process)
+        stop_process(process)
     return outcomes
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import resource
+import signal
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -136,3 +138,13 @@ def _descendants(pid: int) -> list[int]:
             found.extend(children)
             pending.extend(children)
     return found
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """Stop a server started by a benchmark or a test: SIGTERM, then SIGKILL if it is not gone in 15 s."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

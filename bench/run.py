@@ -250,7 +250,8 @@ def measure_serve(variant: str, scale: int, repeat: int, work: Path, jobs: int) 
     import statistics
     import urllib.request
 
-    from bench.bench_server import _stop, start
+    from bench.bench_server import start
+    from bench.common import stop_process
 
     path = _corpus(scale)
     seconds = []
@@ -268,7 +269,7 @@ def measure_serve(variant: str, scale: int, repeat: int, work: Path, jobs: int) 
                 for url in ("/queries/insights", "/queries/statistics", "/id/synth/1/insight/3", "/"):
                     urllib.request.urlopen(base + url, timeout=600).read()
         finally:
-            _stop(process)
+            stop_process(process)
         seconds.append(ready)
     label = "serve: start until it answers" if variant == "vetgraph" else "oxigraph serve + load the dump"
     return [{"name": label, "seconds": seconds, "median": statistics.median(seconds), "runs": len(seconds),

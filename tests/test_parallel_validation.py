@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import logging
-import sys
 
 import pyshacl
 import pytest
 from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, SH
 
-from vetgraph.config import PROJECT_ROOT, UNCONFIRMED_GRAPH, VET_NS
+from bench import synth
+from vetgraph.config import UNCONFIRMED_GRAPH, VET_NS
 from vetgraph.parallel_validation import Unpartitionable, closure, plan, validate_partitioned
-
-if str(PROJECT_ROOT) not in sys.path:  # bench/ is a folder of the checkout, not part of the package
-    sys.path.insert(0, str(PROJECT_ROOT))
-
-from bench import synth  # noqa: E402
 
 #: The options `vetgraph validate` runs pySHACL with.
 OPTIONS = {"inference": "none", "advanced": True, "allow_warnings": True}

@@ -8,7 +8,6 @@ import json
 import os
 import queue
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import httpx
 import pytest
 from rdflib import Graph, Literal, URIRef
 
+from bench.common import stop_process
 from vetgraph.config import DATASET_IRI, PROJECT_ROOT, UNCONFIRMED_GRAPH
 
 FIXTURES = Path(__file__).resolve().parent / "data" / "server"
@@ -59,22 +59,13 @@ def _start(args: list[str], cwd: Path = PROJECT_ROOT) -> tuple[subprocess.Popen,
     raise RuntimeError(f"vetgraph serve at {url} did not become healthy")
 
 
-def _stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     process, url = _start(["--timeout", str(TIMEOUT), "--workers", "2", "--dist", "/nonexistent"])
     try:
         yield url
     finally:
-        _stop(process)
+        stop_process(process)
 
 
 def test_serve_prints_the_url_and_maps_the_iri_base(server) -> None:

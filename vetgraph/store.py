@@ -165,11 +165,14 @@ class OxigraphStore(Store):
 
     @classmethod
     def from_dataset(cls, dataset: Dataset) -> OxigraphStore:
+        from vetgraph.memory import cyclic_gc_paused
+
         store = ox.Store()
-        quads = []
-        for s, p, o, g in dataset.quads((None, None, None, None)):
-            graph_name = ox.DefaultGraph() if g is None or g == DATASET_DEFAULT_GRAPH_ID else ox.NamedNode(str(g))
-            quads.append(ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), graph_name))
+        with cyclic_gc_paused():  # a million new quads beside the dataset's objects: no garbage to look for
+            quads = []
+            for s, p, o, g in dataset.quads((None, None, None, None)):
+                graph_name = ox.DefaultGraph() if g is None or g == DATASET_DEFAULT_GRAPH_ID else ox.NamedNode(str(g))
+                quads.append(ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), graph_name))
         store.bulk_extend(quads)
         return cls(store)
 
@@ -240,3 +243,4 @@ class RdflibStore(Store):
         for triple in result.graph or result:
             graph.add(triple)
         return QueryResult("graph", graph=graph)
+
