@@ -12,9 +12,9 @@ from rdflib.namespace import DCTERMS, PROV, SH
 from bench import synth
 from vetgraph.config import UNCONFIRMED_GRAPH, VET_NS
 from vetgraph.parallel_validation import Unpartitionable, closure, plan, validate_partitioned
+from vetgraph.validation import PYSHACL_OPTIONS
 
-#: The options `vetgraph validate` runs pySHACL with.
-OPTIONS = {"inference": "none", "advanced": True, "allow_warnings": True}
+OPTIONS = PYSHACL_OPTIONS  # the options `vetgraph validate` runs pySHACL with
 VET = VET_NS
 ID = synth.SYNTH_BASE
 

@@ -243,4 +243,3 @@ class RdflibStore(Store):
         for triple in result.graph or result:
             graph.add(triple)
         return QueryResult("graph", graph=graph)
-

@@ -98,15 +98,10 @@ def validate(loaded: Loaded, jobs: int | None = None, cache_dir: Path | None = N
     """Validate the loaded project's data (all named graphs together) against its shapes: pySHACL on
     partitions of the focus nodes in `jobs` processes (default: the usable cores; results equal to one
     pySHACL run, see vetgraph.parallel_validation). With `cache_dir`, unchanged partitions keep their results."""
-    from vetgraph.parallel_validation import default_jobs, validate_partitioned
+    from vetgraph.parallel_validation import validate_partitioned
 
     _conforms, report_graph = validate_partitioned(
-        loaded.dataset,
-        loaded.shapes,
-        loaded.ontology,
-        jobs=jobs or default_jobs(),
-        cache_dir=cache_dir,
-        **PYSHACL_OPTIONS,
+        loaded.dataset, loaded.shapes, loaded.ontology, jobs=jobs, cache_dir=cache_dir, **PYSHACL_OPTIONS
     )
     return ValidationOutcome(results=_findings(report_graph, loaded), report_graph=report_graph)
 
@@ -209,7 +204,10 @@ def format_text(outcome: ValidationOutcome, namespaces) -> str:
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
