@@ -101,6 +101,32 @@ def test_unconfirmed_statements_are_marked(fixture_client) -> None:
     assert "Fixture insight two, unconfirmed title unconfirmed" in page
 
 
+def test_hidden_labels_are_searchable_but_on_no_page(client, loaded) -> None:
+    from rdflib import SKOS
+
+    from vetgraph.config import ID_BASE
+
+    person = client.get("/id/person/nicolas-schmit", headers=HTML)
+    assert person.status_code == 200
+    text = _text(person.text)
+    assert "Nicolas Schmit" in text and "the correct spelling is Nicolas Schmit" in text  # the editorial note
+    assert "Nicolas Schmitt" not in person.text and "hidden label" not in text
+    # Still data: the RDF representation has it, and the search finds the person by it.
+    assert "Nicolas Schmitt" in client.get("/id/person/nicolas-schmit.ttl").text
+    found = client.get("/queries/search", params={"text": "Schmitt"}, headers={"Accept": "application/json"})
+    assert {row["resource"]["value"] for row in found.json()["results"]["bindings"]} == {
+        ID_BASE + "person/nicolas-schmit"}
+    # No page shows any hidden label of the data: home (with the overview), ontology, listings, every resource.
+    hidden = {str(label) for label in loaded.dataset.objects(None, SKOS.hiddenLabel)}
+    resources = sorted({s for s in loaded.dataset.subjects() if str(s).startswith(ID_BASE)})
+    assert "Nicolas Schmitt" in hidden and len(resources) > 50
+    paths = ["/", "/def", "/queries", *(str(s)[len(ID_BASE) - len("/id/"):] for s in resources)]
+    for path in paths:
+        page = client.get(path, headers=HTML)
+        assert page.status_code == 200, path
+        assert not [label for label in hidden if label in page.text], path
+
+
 # --- stored queries API --------------------------------------------------------------------------------
 
 

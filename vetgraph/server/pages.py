@@ -41,6 +41,9 @@ _FIRST = (DCT + "title", DCT + "alternative", VET_NS + "number", DCT + "descript
           SKOS + "definition", SKOS + "scopeNote", VET_NS + "example")
 #: Shown in the page header or in their own sections, not in the property table.
 _APART = (RDF_TYPE, DCT + "source", VET_NS + "titleEvidence", VET_NS + "evidence")
+#: Never shown on a page: SKOS hidden labels (a known misspelling, say) are for text search, not for display.
+#: The RDF representations and the stored queries keep them.
+NOT_DISPLAYED = frozenset({SKOS + "hiddenLabel"})
 
 
 def environment() -> Environment:
@@ -123,7 +126,7 @@ def properties(views: Views, triples: Iterable[tuple], subject: Identifier,
     triples = list(triples)
     grouped: dict[Identifier, list[Identifier]] = defaultdict(list)
     for s, p, o in triples:
-        if s == subject and str(p) not in skip:
+        if s == subject and str(p) not in skip and str(p) not in NOT_DISPLAYED:
             grouped[p].append(o)
     result = []
     for predicate, values in grouped.items():
