@@ -1,7 +1,9 @@
 """Project-wide settings: where things are and which IRIs they get.
 
 Everything that a deployment may want to change lives here, in one place: the IRI base of the data,
-the folders of ontology/data/queries and the vocabulary snapshots.
+the folders of ontology/data/queries and the vocabulary snapshots. Each folder can be set on its own
+(VETGRAPH_ONTOLOGY, VETGRAPH_DATA, VETGRAPH_QUERIES, VETGRAPH_VOCAB) or all at once with VETGRAPH_PROJECT,
+a folder laid out like the checkout.
 """
 
 from __future__ import annotations
@@ -26,15 +28,30 @@ UNCONFIRMED_GRAPH = BASE_IRI + "graph/unconfirmed"
 DATASET_IRI = BASE_IRI + "dataset"
 
 
+#: The copy of release.toml, ontology/, queries/ and data/ that a built wheel carries (pyproject.toml).
+PACKAGED_PROJECT = Path(__file__).resolve().parent / "_project"
+
+
 def _project_root() -> Path:
-    """The checkout (editable install), else the working folder (a regular install run from a checkout)."""
+    """Where release.toml, ontology/, queries/ and data/ are read from: VETGRAPH_PROJECT when set; else the
+    checkout this package runs from (an editable install); else the working folder when it is a checkout (a
+    regular install run there); else the copy shipped in the wheel, so an installed vetgraph works anywhere."""
+    chosen = os.environ.get("VETGRAPH_PROJECT")
+    if chosen:
+        return Path(chosen).resolve()
     checkout = Path(__file__).resolve().parent.parent
-    if (checkout / "ontology").is_dir() or not (Path.cwd() / "ontology").is_dir():
+    if (checkout / "ontology").is_dir():
         return checkout
-    return Path.cwd()
+    if (Path.cwd() / "ontology").is_dir():
+        return Path.cwd()
+    return PACKAGED_PROJECT
 
 
 PROJECT_ROOT = _project_root()
+#: Where dist/ is written and ../shared looked for: the project folder, or the working folder when the project
+#: is the packaged copy (nothing is ever written into the installed package).
+WORK_ROOT = Path.cwd() if PROJECT_ROOT == PACKAGED_PROJECT else PROJECT_ROOT
+DIST_DIR = WORK_ROOT / "dist"
 
 
 def _dir_from_env(var: str, default: Path) -> Path:
@@ -44,13 +61,13 @@ def _dir_from_env(var: str, default: Path) -> Path:
 
 @dataclass(frozen=True)
 class Paths:
-    """Locations of the project's inputs. Defaults are the checkout's folders."""
+    """Locations of the project's inputs. Defaults are the folders of PROJECT_ROOT (see _project_root)."""
 
     ontology_dir: Path = field(default_factory=lambda: _dir_from_env("VETGRAPH_ONTOLOGY", PROJECT_ROOT / "ontology"))
     data_dir: Path = field(default_factory=lambda: _dir_from_env("VETGRAPH_DATA", PROJECT_ROOT / "data"))
     queries_dir: Path = field(default_factory=lambda: _dir_from_env("VETGRAPH_QUERIES", PROJECT_ROOT / "queries"))
     vocab_dir: Path = field(
-        default_factory=lambda: _dir_from_env("VETGRAPH_VOCAB", PROJECT_ROOT.parent / "shared" / "vocab")
+        default_factory=lambda: _dir_from_env("VETGRAPH_VOCAB", WORK_ROOT.parent / "shared" / "vocab")
     )
 
     @property

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from vetgraph.config import BASE_IRI, PROJECT_ROOT, Paths
+from vetgraph.config import BASE_IRI, DIST_DIR, PROJECT_ROOT, Paths
 from vetgraph.memory import cyclic_gc_paused
 
 if TYPE_CHECKING:  # the heavy modules are imported only when a build runs
@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # the heavy modules are imported only when a build runs
     from vetgraph.loading import Loaded
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
-DEFAULT_OUT = PROJECT_ROOT / "dist"
+DEFAULT_OUT = DIST_DIR
 DEFAULT_RELEASE = PROJECT_ROOT / "release.toml"
 CHECKSUMS = "SHA256SUMS"
 #: How many findings of a refused build are printed (the rest: run `vetgraph validate`).

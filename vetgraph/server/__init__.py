@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vetgraph.config import PROJECT_ROOT, Paths
+from vetgraph.config import DIST_DIR, Paths
 
 if TYPE_CHECKING:  # heavy imports happen in run()
     from rdflib import Graph
@@ -54,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from vetgraph.validation import add_validation_arguments
 
     add_validation_arguments(parser)
-    parser.add_argument("--dist", type=Path, default=PROJECT_ROOT / "dist", metavar="DIR",
+    parser.add_argument("--dist", type=Path, default=DIST_DIR, metavar="DIR",
                         help="build outputs to serve under /download/ (default: dist/; see vetgraph build)")
     parser.add_argument("--queries", type=Path, metavar="DIR", help="folder of stored queries (default: queries/)")
     parser.add_argument("--max-body-kb", type=int, default=1024, metavar="KB",
