@@ -116,3 +116,13 @@ def fixture_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("release") / "dist"
     build_fixture(out)
     return out
+
+
+@pytest.fixture(scope="session")
+def project_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real project's release, built once with the default settings (release.toml, data/, ontology/)."""
+    from vetgraph.publication import BuildOptions, build
+
+    out = tmp_path_factory.mktemp("project") / "dist"
+    build(BuildOptions(out=out))
+    return out

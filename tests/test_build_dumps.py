@@ -13,6 +13,7 @@ from rdflib.compare import isomorphic
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
 from vetgraph import dumps
+from vetgraph.config import UNCONFIRMED_GRAPH as UNCONFIRMED
 from vetgraph.loading import load_data
 from vetgraph.terms import to_rdflib
 
@@ -34,10 +35,11 @@ def graphs_of(dataset: Dataset) -> dict[str | None, Graph]:
     return out
 
 
-def union_of(dataset: Dataset) -> Graph:
+def union_of(source: Dataset | Graph) -> Graph:
+    """The statements of all graphs of a Dataset, or those of a Graph."""
     union = Graph()
-    for s, p, o, _ in dataset.quads((None, None, None, None)):
-        union.add((s, p, o))
+    for statement in source.quads((None, None, None, None)) if isinstance(source, Dataset) else source:
+        union.add(statement[:3])
     return union
 
 
@@ -68,20 +70,40 @@ def assert_same_data(parsed: Dataset, source: Dataset, named_graphs: bool) -> No
         assert isomorphic(got[name], want[name]), name
 
 
+def _one_graph_if_needed(prepared: dumps.Prepared, fmt: str) -> dumps.Prepared:
+    """A triple format is written from one graph: here the default graph."""
+    return prepared if dumps.FORMATS[fmt].named_graphs else prepared.graph(None)
+
+
 @pytest.mark.parametrize("fmt", list(dumps.FORMATS))
 def test_each_format_parses_back_with_rdflib_and_oxigraph(fmt: str, tmp_path: Path) -> None:
     source = _fixture()
     path = tmp_path / f"dump.{fmt}"
-    path.write_bytes(dumps.prepare(source).serialize(fmt))
+    path.write_bytes(_one_graph_if_needed(dumps.prepare(source), fmt).serialize(fmt))
     named = dumps.FORMATS[fmt].named_graphs
-    assert_same_data(rdflib_dataset(path, fmt), source, named)
-    assert_same_data(oxigraph_dataset(path), source, named)
+    expected = source if named else source.default_graph
+    assert_same_data(rdflib_dataset(path, fmt), expected, named)
+    assert_same_data(oxigraph_dataset(path), expected, named)
+
+
+@pytest.mark.parametrize("fmt", [f for f, spec in dumps.FORMATS.items() if not spec.named_graphs])
+def test_triple_formats_refuse_to_merge_graphs_and_take_one(fmt: str) -> None:
+    prepared = dumps.prepare(_fixture())
+    with pytest.raises(ValueError, match="cannot keep graphs apart"):
+        prepared.serialize(fmt)
+    unconfirmed = prepared.graph(UNCONFIRMED)
+    assert not unconfirmed.named_graphs and len(unconfirmed.quads) == 3  # the fixture's unconfirmed statements
+    parsed = Graph().parse(data=unconfirmed.serialize(fmt), format=RDFLIB_FORMATS[fmt])
+    assert isomorphic(parsed, _fixture().graph(URIRef(UNCONFIRMED)))
+    assert "vet" not in unconfirmed.prefixes and "rdfs" in unconfirmed.prefixes  # only the prefixes it uses
+    assert len(prepared.graph(None).quads) + 3 == len(prepared.quads)
 
 
 @pytest.mark.parametrize("fmt", list(dumps.FORMATS))
 def test_blank_node_labels_do_not_depend_on_parse_order(fmt: str) -> None:
     # Each load gives the blank nodes new random labels; the output must not change.
     first, second = dumps.prepare(_fixture()), dumps.prepare(_fixture())
+    first, second = _one_graph_if_needed(first, fmt), _one_graph_if_needed(second, fmt)
     assert first.serialize(fmt) == second.serialize(fmt)
 
 
@@ -101,12 +123,12 @@ def test_symmetric_blank_nodes_keep_distinct_labels() -> None:
 def test_ntriples_and_nquads_lines_are_sorted() -> None:
     prepared = dumps.prepare(_fixture())
     for fmt in ("nt", "nq"):
-        lines = prepared.serialize(fmt).splitlines()
+        lines = _one_graph_if_needed(prepared, fmt).serialize(fmt).splitlines()
         assert lines == sorted(lines) and len(lines) == len(set(lines))
 
 
 def test_turtle_uses_prefixes_and_groups_subjects() -> None:
-    text = dumps.prepare(_fixture()).serialize("ttl").decode()
+    text = dumps.prepare(_fixture()).graph(None).serialize("ttl").decode()
     header = [line for line in text.splitlines() if line.startswith("@prefix")]
     assert header == sorted(header) and "@prefix vet: <https://w3id.org/vetgraph/def#> ." in header
     assert "fx:report a vet:Report ;" in text

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 from conftest import require_shared
-from rdflib import RDF, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, Dataset, Graph, Literal, Namespace, URIRef
 from test_build import BASE_URL
 
 from vetgraph.catalog import DCAT_VERSION, EU_LABELS, SCHEME_TITLES, SPDX
 from vetgraph.config import DATASET_IRI
+from vetgraph.contents import dump_files
 from vetgraph.dumps import FORMATS, sha256_hex
-from vetgraph.publication import BuildOptions, build
 
 # Plain Namespaces: pytest probes module attributes, and rdflib's closed namespaces warn on unknown names.
 SH = Namespace("http://www.w3.org/ns/shacl#")
@@ -34,14 +34,7 @@ DCAT_AP_SHAPES = ("shapes.ttl", "range.ttl", "mdr-vocabularies.shape.ttl", "shap
 SPDX_PATTERN_DEFECT = (URIRef("http://data.europa.eu/r5r#ChecksumAlgorithmRestriction"), SH.pattern,
                        Literal("^https://spdx.org/rdf/terms"))
 DATASET = URIRef(DATASET_IRI)
-
-
-@pytest.fixture(scope="module")
-def project_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real project's release, built with the default settings (release.toml, data/, ontology/)."""
-    out = tmp_path_factory.mktemp("project") / "dist"
-    build(BuildOptions(out=out))
-    return out
+QUAD_FORMATS = [ext for ext, fmt in FORMATS.items() if fmt.named_graphs]
 
 
 def dcat_ap_violations(catalog: Path, vocab_dir: Path, without_defect: bool = False) -> list[tuple]:
@@ -103,11 +96,11 @@ def test_catalog_states_types_and_labels_of_the_eu_iris_it_uses(fixture_release:
 def test_one_distribution_per_dump_with_true_size_checksum_and_url(fixture_release: Path) -> None:
     catalog = Graph().parse(fixture_release / "catalog.ttl")
     distributions = list(catalog.objects(DATASET, DCAT.distribution))
-    assert len(distributions) == 2 * len(FORMATS)  # each dump and its gzip copy
+    assert len(distributions) == len(dump_files())  # each dump and its gzip copy
     names = set()
     for node in distributions:
         url = str(catalog.value(node, DCAT.downloadURL))
-        assert url.startswith(BASE_URL + "download/vetgraph.")
+        assert url.startswith(BASE_URL + "download/vetgraph")
         name = url.rsplit("/", 1)[1]
         names.add(name)
         data = (fixture_release / name).read_bytes()
@@ -120,7 +113,7 @@ def test_one_distribution_per_dump_with_true_size_checksum_and_url(fixture_relea
         media_type = URIRef("http://www.iana.org/assignments/media-types/" + fmt.media_type)
         assert catalog.value(node, DCAT.mediaType) == media_type
         assert (catalog.value(node, DCAT.compressFormat) is not None) == name.endswith(".gz")
-    assert names == {f"vetgraph.{ext}" for ext in FORMATS} | {f"vetgraph.{ext}.gz" for ext in FORMATS}
+    assert names == {dump.name for dump in dump_files()}
 
 
 def test_dataset_metadata_comes_from_the_release_settings(fixture_release: Path) -> None:
@@ -142,7 +135,9 @@ def test_dataset_metadata_comes_from_the_release_settings(fixture_release: Path)
 
 def test_void_counts_are_those_of_the_union_graph(fixture_release: Path) -> None:
     void = Graph().parse(fixture_release / "void.ttl")
-    union = Graph().parse(fixture_release / "vetgraph.nt", format="nt")
+    union = Graph()
+    for s, p, o, _ in Dataset().parse(fixture_release / "vetgraph.nq", format="nquads").quads():
+        union.add((s, p, o))
     assert void.value(DATASET, VOID.triples).toPython() == len(union)
     assert void.value(DATASET, VOID.distinctSubjects).toPython() == len(set(union.subjects()))
     assert void.value(DATASET, VOID.distinctObjects).toPython() == len(set(union.objects()))
@@ -155,7 +150,8 @@ def test_void_counts_are_those_of_the_union_graph(fixture_release: Path) -> None
     for partition in void.objects(DATASET, VOID.classPartition):
         cls = void.value(partition, VOID["class"])
         assert void.value(partition, VOID.entities).toPython() == len(set(union.subjects(RDF.type, cls)))
-    subset = void.value(DATASET, VOID.subset)
+    subset = URIRef(DATASET_IRI + "#unconfirmed")
+    assert subset in set(void.objects(DATASET, VOID.subset))
     assert void.value(subset, VOID.triples).toPython() == 3  # the fixture's graph of unconfirmed statements
 
 
@@ -164,7 +160,7 @@ def test_void_access_points_examples_and_vocabularies(fixture_release: Path) -> 
     assert void.value(DATASET, VOID.uriSpace) == Literal("https://w3id.org/vetgraph/id/")
     assert void.value(DATASET, VOID.sparqlEndpoint) == URIRef(BASE_URL + "sparql")
     dumps = {str(d) for d in void.objects(DATASET, VOID.dataDump)}
-    assert BASE_URL + "download/vetgraph.nt" in dumps and len(dumps) == 2 * len(FORMATS)
+    assert BASE_URL + "download/vetgraph.nq" in dumps and len(dumps) == 2 * len(QUAD_FORMATS)
     examples = set(void.objects(DATASET, VOID.exampleResource))
     fixture = "https://w3id.org/vetgraph/id/fixture/"
     assert examples == {URIRef(fixture + "report"), URIRef(fixture + "insight-1")}  # "absent" is not in the data

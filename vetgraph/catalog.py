@@ -20,6 +20,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, VOID, XSD
 
 from vetgraph.config import DATASET_IRI, ID_BASE, ONTOLOGY_IRI, UNCONFIRMED_GRAPH
+from vetgraph.contents import ALL_GRAPHS, DumpFile, Part, dump_parts
 from vetgraph.dumps import FORMATS, RDF_TYPE, DumpFormat, Prepared
 
 try:
@@ -229,11 +230,22 @@ class PublishedFile:
 
 @dataclass(frozen=True)
 class Dump:
-    """A published data dump: its file, its RDF syntax, and whether it is the gzip copy."""
+    """A published data dump: its file, and what it is (part of the data, RDF syntax, gzip copy or not)."""
 
     file: PublishedFile
-    format: DumpFormat
-    compressed: bool = False
+    kind: DumpFile
+
+    @property
+    def format(self) -> DumpFormat:
+        return self.kind.format
+
+    @property
+    def compressed(self) -> bool:
+        return self.kind.compressed
+
+    @property
+    def part(self) -> Part:
+        return self.kind.part
 
 
 def download_url(release: Release, base_url: str, name: str) -> str:
@@ -391,11 +403,10 @@ def _distribution(
     g: Graph, eu: _Describer, node: URIRef, dump: Dump, url: str, licence: URIRef, issued: Literal, modified: Literal
 ) -> None:
     fmt = dump.format
-    content = "all graphs merged into one" if not fmt.named_graphs else "unconfirmed statements in their named graph"
     packed = ", gzip-compressed" if dump.compressed else ""
     g.add((node, RDF.type, DCAT.Distribution))
-    g.add((node, DCTERMS.title, Literal(f"vetgraph data in {fmt.title}{packed} ({dump.file.name})", lang="en")))
-    g.add((node, DCTERMS.description, Literal(f"The whole dataset as {fmt.title}{packed}: {content}.", lang="en")))
+    g.add((node, DCTERMS.title, Literal(f"{dump.part.title} in {fmt.title}{packed} ({dump.file.name})", lang="en")))
+    g.add((node, DCTERMS.description, Literal(dump.kind.sentence, lang="en")))
     g.add((node, DCTERMS.format, eu.concept(AUTHORITY + "file-type/" + fmt.file_type, DCTERMS.MediaTypeOrExtent)))
     g.add((node, DCAT.mediaType, eu.media_type(fmt.media_type)))
     if dump.compressed:
@@ -415,9 +426,13 @@ def _distribution(
 
 
 def void_graph(
-    release: Release, base_url: str, prepared: Prepared, dump_names: Iterable[str], examples: Iterable[str]
+    release: Release, base_url: str, prepared: Prepared, dumps: Sequence[Dump], examples: Iterable[str]
 ) -> Graph:
-    """The VoID description of the data: statistics, partitions, URI space, vocabularies, access points."""
+    """The VoID description of the data: statistics, partitions, URI space, vocabularies, access points.
+
+    The statistics are those of the whole dataset (all graphs), whose dumps are those of the syntaxes with
+    named graphs; the parts published in triple syntaxes (confirmed, unconfirmed) are subsets with their own
+    counts and dumps. Each dump says what it holds, in the words of `vetgraph.contents`."""
     g = _new_graph()
     dataset = URIRef(DATASET_IRI)
     triples = prepared.triples()
@@ -436,8 +451,11 @@ def void_graph(
     g.add((dataset, DCTERMS.modified, Literal(release.modified)))
     g.add((dataset, VOID.uriSpace, Literal(ID_BASE)))
     g.add((dataset, VOID.sparqlEndpoint, URIRef(endpoint_url(release, base_url))))
-    for name in dump_names:
-        g.add((dataset, VOID.dataDump, URIRef(download_url(release, base_url, name))))
+    for dump in dumps:
+        url = URIRef(download_url(release, base_url, dump.file.name))
+        g.add((url, DCTERMS.description, Literal(dump.kind.sentence, lang="en")))
+        if dump.part.graph == ALL_GRAPHS:
+            g.add((dataset, VOID.dataDump, url))
     for extension in FORMATS:
         g.add((dataset, VOID.feature, URIRef("http://www.w3.org/ns/formats/" + W3C_FORMATS[extension])))
     for example in examples:
@@ -458,17 +476,17 @@ def void_graph(
         g.add((dataset, VOID.propertyPartition, partition))
         g.add((partition, VOID.property, URIRef(prop)))
         g.add((partition, VOID.triples, Literal(predicates[prop])))
-    unconfirmed = sum(1 for q in prepared.quads if isinstance(q.graph_name, ox.NamedNode)
-                      and q.graph_name.value == UNCONFIRMED_GRAPH)
-    if unconfirmed:
-        subset = URIRef(DATASET_IRI + "#unconfirmed")
+    sizes = Counter(key[0] for key in prepared.keys)  # statements per graph ("": the default graph)
+    for part in dict.fromkeys(part for part, _ in dump_parts() if part.graph != ALL_GRAPHS):
+        subset = URIRef(f"{DATASET_IRI}#{part.key}")
         g.add((dataset, VOID.subset, subset))
         g.add((subset, RDF.type, VOID.Dataset))
-        g.add((subset, DCTERMS.title, Literal("Unconfirmed statements", lang="en")))
-        g.add((subset, DCTERMS.description, Literal(
-            f"The statements of the named graph <{UNCONFIRMED_GRAPH}>: no retrieved source states them "
-            "directly (inferences, readings of a layout, unverified attributions).", lang="en")))
-        g.add((subset, VOID.triples, Literal(unconfirmed)))
+        g.add((subset, DCTERMS.title, Literal(part.title, lang="en")))
+        g.add((subset, DCTERMS.description, Literal(part.holds[0].upper() + part.holds[1:] + ".", lang="en")))
+        g.add((subset, VOID.triples, Literal(sizes["" if part.graph is None else f"<{part.graph}>"])))
+        for dump in dumps:
+            if dump.part == part:
+                g.add((subset, VOID.dataDump, URIRef(download_url(release, base_url, dump.file.name))))
     return g
 
 

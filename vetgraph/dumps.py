@@ -5,8 +5,10 @@ Statements are converted once to Oxigraph terms, blank nodes get labels computed
 N-Quads are written by Oxigraph's serializers (linear; rdflib's Turtle writer is super-linear, rdflib issue
 #2135); JSON-LD is written here, because Oxigraph writes only expanded JSON-LD and we publish a compact one.
 
-Triple formats (Turtle, N-Triples, RDF/XML) hold the union of all graphs. Formats that can hold named graphs
-(TriG, N-Quads, JSON-LD) keep the statements of each named graph (e.g. the unconfirmed ones) in that graph.
+Formats that can hold named graphs (TriG, N-Quads, JSON-LD) keep the statements of each named graph (e.g. the
+unconfirmed ones) in that graph. A triple format (Turtle, N-Triples, RDF/XML) has no graphs, so it is written
+from one graph only (`Prepared.graph`): merging graphs would erase the line between what a source states and
+what it does not, and `serialize` refuses to.
 """
 
 from __future__ import annotations
@@ -91,8 +93,22 @@ class Prepared:
             self._triples = [ox.Triple(q.subject, q.predicate, q.object) for _, q in rows]
         return self._triples
 
+    def graph(self, name: str | None = None) -> Prepared:
+        """The statements of one graph (None: the default graph) as a default graph, ready for a triple format.
+
+        Blank-node labels stay those computed over the whole dataset; only the prefixes the part uses are kept."""
+        wanted = "" if name is None else f"<{name}>"
+        keys, quads = [], []
+        for key, quad in zip(self.keys, self.quads, strict=True):
+            if key[0] == wanted:  # sorted by graph first: the part stays sorted by subject, predicate, object
+                keys.append(("", *key[1:]))
+                quads.append(ox.Quad(quad.subject, quad.predicate, quad.object))
+        return Prepared(quads, keys, used_prefixes(self.prefixes.items(), _iris(quads)))
+
     def serialize(self, fmt: str) -> bytes:
-        """The statements in one of FORMATS."""
+        """The statements in one of FORMATS; a triple format only of statements that are all in one graph."""
+        if fmt in FORMATS and not FORMATS[fmt].named_graphs and self.named_graphs:
+            raise ValueError(f"{FORMATS[fmt].title} cannot keep graphs apart: write one graph (Prepared.graph)")
         if fmt == "nt":
             return _sorted_lines(ox.serialize(self.triples(), format=ox.RdfFormat.N_TRIPLES))
         if fmt == "nq":
@@ -156,6 +172,18 @@ def prepare(source: Dataset | Graph, namespaces: Iterable[tuple[str, object]] | 
     iris |= {value.datatype.value for value, _ in converted.values() if isinstance(value, ox.Literal)}
     bound = namespaces if namespaces is not None else source.namespaces()
     return Prepared([q for _, q in keyed], [k for k, _ in keyed], used_prefixes(bound, iris))
+
+
+def _iris(quads: Iterable[ox.Quad]) -> set[str]:
+    """The IRIs statements use (as terms or as datatypes), for choosing their prefixes."""
+    found: set[str] = set()
+    for quad in quads:
+        for term in (quad.subject, quad.predicate, quad.object):
+            if isinstance(term, ox.NamedNode):
+                found.add(term.value)
+            elif isinstance(term, ox.Literal):
+                found.add(term.datatype.value)
+    return found
 
 
 def _graph_name(g: object) -> object:

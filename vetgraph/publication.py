@@ -25,7 +25,8 @@ from vetgraph.memory import cyclic_gc_paused
 
 if TYPE_CHECKING:  # the heavy modules are imported only when a build runs
     from vetgraph.catalog import Dump, PublishedFile, Release
-    from vetgraph.dumps import Prepared
+    from vetgraph.contents import Part
+    from vetgraph.dumps import DumpFormat, Prepared
     from vetgraph.loading import Loaded
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
@@ -183,16 +184,21 @@ class _Context:
     loaded: Loaded
     folder: _Folder
     target: Path
-    prepared: Prepared | None = None
+    prepared: Prepared | None = None  # the whole dataset
     dumps: list[Dump] = field(default_factory=list)
-    extra: list[tuple[PublishedFile, str]] = field(default_factory=list)  # (file, one-line description)
+    extra: list[PublishedFile] = field(default_factory=list)  # the other files, described by vetgraph.contents
+
+    def publish(self, name: str, data: bytes) -> None:
+        self.extra.append(self.folder.write(name, data))
 
 
 def _steps(options: BuildOptions) -> list[tuple[str, Callable[[_Context], None]]]:
-    from vetgraph.dumps import FORMATS
+    from vetgraph.contents import dump_parts
 
     steps: list[tuple[str, Callable[[_Context], None]]] = [("preparing statements", _prepare)]
-    steps += [(f"writing vetgraph.{ext} and vetgraph.{ext}.gz", _dump_writer(ext)) for ext in FORMATS]
+    for part, fmt in dump_parts():
+        name = f"{part.stem}.{fmt.extension}"
+        steps.append((f"writing {name} and {name}.gz", _dump_writer(part, fmt)))
     steps += [
         ("writing context.jsonld", _write_context),
         ("writing ontology/ (Turtle, JSON-LD, RDF/XML, shapes, pyLODE documentation)", _write_ontology),
@@ -225,19 +231,21 @@ def _label_triples(dataset, vocab_dir: Path):
         raise BuildError(f"--with-labels: {error}") from None
 
 
-def _dump_writer(extension: str) -> Callable[[_Context], None]:
+def _dump_writer(part: Part, fmt: DumpFormat) -> Callable[[_Context], None]:
     def write(ctx: _Context) -> None:
         from vetgraph.catalog import Dump
-        from vetgraph.dumps import FORMATS, gzip_bytes
+        from vetgraph.contents import DumpFile
+        from vetgraph.dumps import gzip_bytes
 
-        fmt = FORMATS[extension]
-        data = ctx.prepared.serialize(extension)
+        plain, packed = DumpFile(part, fmt), DumpFile(part, fmt, compressed=True)
+        statements = part.select(ctx.prepared)  # the graph (or graphs) this file holds, nothing else
+        data = statements.serialize(fmt.extension)
         try:
-            ctx.prepared.check(extension, data)  # a verified dump, or no release
+            statements.check(fmt.extension, data)  # a verified dump, or no release
         except ValueError as error:
-            raise BuildError(f"vetgraph.{extension}: {error}") from None
-        ctx.dumps.append(Dump(ctx.folder.write(f"vetgraph.{extension}", data), fmt))
-        ctx.dumps.append(Dump(ctx.folder.write(f"vetgraph.{extension}.gz", gzip_bytes(data)), fmt, compressed=True))
+            raise BuildError(f"{plain.name}: {error}") from None
+        ctx.dumps.append(Dump(ctx.folder.write(plain.name, data), plain))
+        ctx.dumps.append(Dump(ctx.folder.write(packed.name, gzip_bytes(data)), packed))
 
     return write
 
@@ -249,7 +257,7 @@ def _write_context(ctx: _Context) -> None:
 
     document = {"@context": json_ld_context(ctx.prepared.prefixes)}
     data = (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
-    ctx.extra.append((ctx.folder.write("context.jsonld", data), "the JSON-LD @context of vetgraph.jsonld"))
+    ctx.publish("context.jsonld", data)
 
 
 def _write_ontology(ctx: _Context) -> None:
@@ -257,15 +265,11 @@ def _write_ontology(ctx: _Context) -> None:
 
     paths = ctx.options.paths
     ontology = prepare(ctx.loaded.ontology)
-    files = [
-        ("ontology/vet.ttl", paths.ontology_file.read_bytes(), "the vetgraph ontology (OWL) in Turtle"),
-        ("ontology/vet.jsonld", ontology.serialize("jsonld"), "the ontology in JSON-LD"),
-        ("ontology/vet.rdf", ontology.serialize("rdf"), "the ontology in RDF/XML"),
-        ("ontology/index.html", _ontology_html(ctx.loaded.ontology), "documentation of the ontology (pyLODE)"),
-        ("ontology/shapes.ttl", paths.shapes_file.read_bytes(), "the SHACL shapes every release is checked against"),
-    ]
-    for name, data, text in files:
-        ctx.extra.append((ctx.folder.write(name, data), text))
+    ctx.publish("ontology/vet.ttl", paths.ontology_file.read_bytes())
+    ctx.publish("ontology/vet.jsonld", ontology.serialize("jsonld"))
+    ctx.publish("ontology/vet.rdf", ontology.serialize("rdf"))
+    ctx.publish("ontology/index.html", _ontology_html(ctx.loaded.ontology))
+    ctx.publish("ontology/shapes.ttl", paths.shapes_file.read_bytes())
 
 
 def _ontology_html(ontology) -> bytes:
@@ -329,10 +333,10 @@ def _write_void(ctx: _Context) -> None:
     subjects = {q.subject.value for q in ctx.prepared.quads if hasattr(q.subject, "value")}
     wanted = [ctx.release.about, *ctx.release.examples]
     examples = [iri for iri in wanted if iri in subjects]
-    graph = void_graph(ctx.release, ctx.base_url, ctx.prepared, [d.file.name for d in ctx.dumps], examples)
+    graph = void_graph(ctx.release, ctx.base_url, ctx.prepared, ctx.dumps, examples)
     # The data's own prefixes too, so that partitions read vet:Report rather than <...def#Report>.
     data = prepare(graph, [*NAMESPACES.items(), *ctx.prepared.prefixes.items()]).serialize("ttl")
-    ctx.extra.append((ctx.folder.write("void.ttl", data), "VoID description: statistics, partitions, access points"))
+    ctx.publish("void.ttl", data)
 
 
 def _write_catalog(ctx: _Context) -> None:
@@ -341,7 +345,7 @@ def _write_catalog(ctx: _Context) -> None:
 
     graph = catalog_graph(ctx.release, ctx.base_url, ctx.dumps, cites=_report_doi_iri(ctx))
     data = prepare(graph, NAMESPACES.items()).serialize("ttl")
-    ctx.extra.append((ctx.folder.write("catalog.ttl", data), "DCAT-AP 3 description of the dataset and its files"))
+    ctx.publish("catalog.ttl", data)
 
 
 def _report_doi_iri(ctx: _Context) -> str | None:
@@ -382,7 +386,7 @@ def _write_changes(ctx: _Context) -> None:
             else:
                 old_name = f"vetgraph {old_version}" if old_version else f"{previous.name} of the previous release"
             text = changes_markdown(old, ctx.loaded.dataset, old_name=old_name, new_name=new_name)
-    ctx.extra.append((ctx.folder.write("CHANGES.md", text.encode("utf-8")), "what changed since the previous release"))
+    ctx.publish("CHANGES.md", text.encode("utf-8"))
 
 
 def _release_version(catalog: Path) -> str | None:
@@ -404,10 +408,7 @@ def _write_readme(ctx: _Context) -> None:
     from vetgraph.release_docs import Contents, citation, index_html, readme_text
 
     cite = citation(ctx.loaded.dataset, ctx.release.about)
-    extra = [(file.name, text) for file, text in ctx.extra]
-    extra += [("README.txt", "this file, as plain text"), ("index.html", "this file, as a web page"),
-              (CHECKSUMS, f"SHA-256 checksums of every file (sha256sum -c {CHECKSUMS})")]
-    contents = Contents(ctx.dumps, extra)
+    contents = Contents(ctx.dumps, [file.name for file in ctx.extra] + ["README.txt", "index.html", CHECKSUMS])
     ctx.folder.write("README.txt", readme_text(ctx.release, ctx.base_url, contents, cite).encode("utf-8"))
     ctx.folder.write("index.html", index_html(ctx.release, ctx.base_url, contents, cite).encode("utf-8"))
 

@@ -16,6 +16,7 @@ from rdflib.term import Node
 
 from vetgraph.catalog import Dump, Release, download_url, endpoint_url
 from vetgraph.config import VET_NS
+from vetgraph.contents import describe
 
 LICENCE_NAME = "Creative Commons Attribution 4.0 International (CC BY 4.0)"
 LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
@@ -84,10 +85,10 @@ def dataset_citation(release: Release, base_url: str) -> str:
 
 @dataclass(frozen=True)
 class Contents:
-    """What a release folder holds, for its README and index page."""
+    """What a release folder holds, for its README and index page (each file described by vetgraph.contents)."""
 
     dumps: Sequence[Dump]
-    extra: Sequence[tuple[str, str]]  # (file name, one-line description)
+    extra: Sequence[str]  # the names of the other files
 
 
 def readme_text(release: Release, base_url: str, contents: Contents, cite: Citation | None) -> str:
@@ -104,11 +105,12 @@ def readme_text(release: Release, base_url: str, contents: Contents, cite: Citat
         "-----",
     ]
     width = max(len(d.file.name) for d in contents.dumps) if contents.dumps else 20
-    width = max([width, *(len(name) for name, _ in contents.extra)])
-    for dump in contents.dumps:
-        lines.append(f"{dump.file.name:<{width}}  {_describe_dump(dump)} ({_size(dump.file.size)})")
-    for name, text in contents.extra:
-        lines.append(f"{name:<{width}}  {text}")
+    width = max([width, *(len(name) for name in contents.extra)])
+    rows = [(d.file.name, _size(d.file.size), d.kind.sentence) for d in contents.dumps]
+    rows += [(name, "", describe(name) or "") for name in contents.extra]
+    indent = " " * (width + 13)
+    for name, size, text in rows:
+        lines += textwrap.wrap(text, WIDTH, initial_indent=f"{name:<{width}}  {size:>9}  ", subsequent_indent=indent)
     lines += [
         "",
         "Check the downloads with: sha256sum -c SHA256SUMS",
@@ -136,8 +138,8 @@ def index_html(release: Release, base_url: str, contents: Contents, cite: Citati
     template = env.from_string(_INDEX_TEMPLATE)
     return template.render(
         release=release,
-        dumps=[(d.file.name, _describe_dump(d), _size(d.file.size), d.file.sha256) for d in contents.dumps],
-        extra=list(contents.extra),
+        dumps=[(d.file.name, d.kind.sentence, _size(d.file.size), d.file.sha256) for d in contents.dumps],
+        extra=[(name, describe(name)) for name in contents.extra],
         endpoint=endpoint_url(release, base_url),
         licence_name=LICENCE_NAME,
         licence_url=LICENCE_URL,
@@ -145,12 +147,6 @@ def index_html(release: Release, base_url: str, contents: Contents, cite: Citati
         doi=cite.doi if cite else None,
         dataset_cite=dataset_citation(release, base_url),
     ) + "\n"
-
-
-def _describe_dump(dump: Dump) -> str:
-    fmt = dump.format
-    text = fmt.title + (", gzip" if dump.compressed else "")
-    return text + (" (named graphs kept)" if fmt.named_graphs else " (all graphs merged)")
 
 
 def _size(size: int) -> str:
