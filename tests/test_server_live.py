@@ -104,6 +104,19 @@ def test_rdflib_sparqlstore_gets_the_expected_answers(server) -> None:
     assert graph.query("ASK { <https://w3id.org/vetgraph/id/insight/1> ?p ?o }").askAnswer is True
 
 
+@pytest.mark.parametrize("url, parser", [("graph/unconfirmed", "guess"), ("graph/unconfirmed.rdf", "rdfxml")])
+def test_rapper_reads_the_graph_of_unconfirmed_statements(server, loaded, url, parser) -> None:
+    from rdflib.compare import isomorphic
+
+    if shutil.which("rapper") is None:
+        pytest.skip("rapper (raptor2-utils) is not installed")
+    # "guess": Raptor sends an Accept header of every syntax it reads and picks its parser by Content-Type.
+    done = subprocess.run(["rapper", "-q", "-i", parser, "-o", "ntriples", server + url],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert isomorphic(Graph().parse(data=done.stdout, format="nt"), loaded.dataset.graph(URIRef(UNCONFIRMED_GRAPH)))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("pathological", PATHOLOGICAL)
 def test_time_limit_holds_while_other_requests_are_answered(server, pathological) -> None:

@@ -22,8 +22,10 @@ SHAPES_IRI = CANONICAL_BASE + "shapes"
 #: it (or set VETGRAPH_BASE_IRI): the loader then rewrites the data files' canonical IRIs onto it.
 BASE_IRI = os.environ.get("VETGRAPH_BASE_IRI", CANONICAL_BASE)
 ID_BASE = BASE_IRI + "id/"
+#: Where the named graphs' IRIs live (the server dereferences them under /graph/).
+GRAPH_BASE = BASE_IRI + "graph/"
 #: Named graph that holds the statements no retrieved source states directly.
-UNCONFIRMED_GRAPH = BASE_IRI + "graph/unconfirmed"
+UNCONFIRMED_GRAPH = GRAPH_BASE + "unconfirmed"
 #: The dataset itself (DCAT/VoID subject, default target graph when publishing to a store).
 DATASET_IRI = BASE_IRI + "dataset"
 

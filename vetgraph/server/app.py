@@ -183,6 +183,7 @@ def routes() -> list[BaseRoute]:
         Route("/queries/{name}", stored.run_query, methods=["GET"]),
         Route("/openapi.json", stored.openapi, methods=["GET"]),
         Route("/id/{path:path}", resources.resource, methods=["GET"]),
+        Route("/graph/{path:path}", resources.named_graph, methods=["GET"]),
         Route("/def", resources.ontology, methods=["GET"]),
         Route("/def.{ext}", resources.ontology, methods=["GET"]),
         Route("/dataset", lambda request: RedirectResponse(request.app.state.site.url("/catalog"), 303)),

@@ -25,6 +25,8 @@ _OUT = f"""SELECT DISTINCT ?r ?p ?o ?unconfirmed WHERE {{
 }}"""
 _BLANK = """SELECT DISTINCT ?r ?b ?p ?o WHERE { ?r ?q ?b . FILTER(isBlank(?b)) ?b ?p ?o . }"""
 _IN = """SELECT DISTINCT ?r ?s ?p WHERE { ?s ?p ?r . } LIMIT %d"""
+_GRAPH = """SELECT DISTINCT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"""
+_SOURCES = "SELECT DISTINCT ?s ?source WHERE { VALUES ?s { %s } ?s <http://purl.org/dc/terms/source> ?source }"
 _LABEL_PREDICATES = (RDFS.label, SKOS.prefLabel)
 
 #: Incoming links listed at most (a hub resource could have very many).
@@ -55,6 +57,21 @@ class Description:
         return graph
 
 
+@dataclass
+class GraphContents:
+    """The statements of one named graph, with the sources their subjects name and the labels of their IRIs."""
+
+    iri: URIRef
+    triples: list[Triple] = field(default_factory=list)
+    #: subject -> the dct:source values it has in any graph (the data cites sources per resource)
+    sources: dict[Identifier, list[Identifier]] = field(default_factory=dict)
+    labels: dict[URIRef, Literal] = field(default_factory=dict)
+
+    @property
+    def exists(self) -> bool:
+        return bool(self.triples)
+
+
 def mentioned(triples: Iterable[Triple]) -> set[URIRef]:
     return {term for triple in triples for term in triple if isinstance(term, URIRef)}
 
@@ -78,6 +95,32 @@ def labels_of(store: Store, iris: Iterable[URIRef]) -> dict[URIRef, Literal]:
     return {x: label for x, (_, label) in best.items()}
 
 
+def describe_graph(store: Store, iri: URIRef, vocabulary: Vocabulary | None = None) -> GraphContents:
+    """The contents of the named graph `iri` (empty when the store has no such graph)."""
+    contents = GraphContents(iri)
+    contents.triples = [(s, p, o) for _, s, p, o in store.query(_GRAPH, {"g": iri}).rows]
+    if not contents.triples:
+        return contents
+    subjects = sorted({s for s, _, _ in contents.triples if isinstance(s, URIRef)})
+    if subjects:  # IRIs from the store's own results: exact as <...> terms
+        for s, source in store.query(_SOURCES % " ".join(s.n3() for s in subjects)).rows:
+            contents.sources.setdefault(s, []).append(source)
+    for found in contents.sources.values():
+        found.sort()
+    contents.labels = _labels(store, mentioned(contents.triples), vocabulary)
+    return contents
+
+
+def _labels(store: Store, terms: set[URIRef], vocabulary: Vocabulary | None) -> dict[URIRef, Literal]:
+    """Labels from the store, and for ontology terms (properties, classes, evidence levels) from the ontology."""
+    labels = labels_of(store, terms)
+    if vocabulary is not None:
+        for term in terms - labels.keys():
+            if str(term) in vocabulary.ontology_labels:
+                labels[term] = Literal(vocabulary.ontology_labels[str(term)], lang="en")
+    return labels
+
+
 def describe(store: Store, iri: URIRef, vocabulary: Vocabulary | None = None) -> Description:
     """The description of `iri` (empty when the store knows nothing about it)."""
     description = Description(iri)
@@ -94,10 +137,5 @@ def describe(store: Store, iri: URIRef, vocabulary: Vocabulary | None = None) ->
     description.incoming = [(s, p, iri) for _, s, p in rows[:MAX_INCOMING]]
     if not description.exists:
         return description
-    terms = mentioned((*description.triples, *description.incoming))
-    description.labels = labels_of(store, terms)
-    if vocabulary is not None:  # ontology terms (properties, classes, evidence levels) are not in the data
-        for term in terms - description.labels.keys():
-            if str(term) in vocabulary.ontology_labels:
-                description.labels[term] = Literal(vocabulary.ontology_labels[str(term)], lang="en")
+    description.labels = _labels(store, mentioned((*description.triples, *description.incoming)), vocabulary)
     return description

@@ -14,6 +14,7 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
+from vetgraph.contents import describe
 from vetgraph.dumps import FORMATS
 from vetgraph.server.site import Site, error, http_date, not_modified, with_charset
 
@@ -96,7 +97,7 @@ def _listing(request: Request, site: Site) -> Response:
         relative = path.relative_to(root).as_posix()
         if path.is_file() and not any(part.startswith(".") for part in relative.split("/")):
             files.append({"name": relative, "size": path.stat().st_size, "type": media_type(path),
-                          "sha256": sums.get(relative)})
+                          "sha256": sums.get(relative), "holds": describe(relative)})
     html = site.templates.get_template("downloads.html").render(site=site, files=files)
     return Response(html, media_type="text/html; charset=utf-8")
 

@@ -23,7 +23,7 @@ from starlette.responses import HTMLResponse, Response
 from vetgraph import __version__
 from vetgraph.config import BASE_IRI, ONTOLOGY_IRI, UNCONFIRMED_GRAPH, VET_NS
 from vetgraph.server.conneg import RESOURCE_OFFERS, Profile
-from vetgraph.server.describe import Description
+from vetgraph.server.describe import Description, GraphContents
 from vetgraph.server.vocabulary import local_name, source_of
 
 if TYPE_CHECKING:
@@ -150,6 +150,11 @@ def title_of(views: Views, description: Description) -> str:
     return local_name(str(description.iri))
 
 
+def alternate_links(site: Site, path: str) -> list[tuple[str, str, str]]:
+    """(format name, media type, URL) of the RDF forms of the document at `path`, for its page."""
+    return [(o.name, o.media_type, site.url(f"{path}.{o.extension}")) for o in RESOURCE_OFFERS if o.name != "html"]
+
+
 def render_resource(site: Site, description: Description, path: str, profiles: Sequence[Profile],
                     profile: Profile) -> str:
     views = Views(site, description.labels)
@@ -162,8 +167,7 @@ def render_resource(site: Site, description: Description, path: str, profiles: S
                if str(p) == DCT + "source"]
     referenced_by = sorted(((views.term(s), views.predicate(p)) for s, p, _ in description.incoming),
                            key=lambda pair: (pair[1].text.lower(), pair[0].text.lower()))
-    alternates = [(o.name, o.media_type, site.url(f"{path}.{o.extension}"))
-                  for o in RESOURCE_OFFERS if o.name != "html"]
+    alternates = alternate_links(site, path)
     title = title_of(views, description)
     formal = [str(o) for _, p, o in own if str(p) == DCT + "title" and str(o) != title]
     # Labels that only repeat the heading, and the title shown under it, are left out of the table.
@@ -179,6 +183,30 @@ def render_resource(site: Site, description: Description, path: str, profiles: S
         has_unconfirmed=bool(description.unconfirmed), alternates=alternates, profiles=profiles,
         profile=profile, path=path,
     )
+
+
+def render_graph(site: Site, contents: GraphContents, path: str) -> str:
+    """A named graph's page: its statements grouped by subject, each subject with the sources it names."""
+    from vetgraph.contents import UNCONFIRMED
+
+    views = Views(site, contents.labels)
+    objects = {o for _, _, o in contents.triples}
+    # Blank nodes that hang off a subject are shown nested in its table, not as subjects of their own.
+    subjects = sorted({s for s, _, _ in contents.triples if not (isinstance(s, BNode) and s in objects)},
+                      key=lambda s: (views.label(s) if isinstance(s, URIRef) else str(s)).lower())
+    in_graph = set(contents.triples)
+    groups = []
+    for subject in subjects:
+        sources = [views.term(o, unconfirmed=(subject, URIRef(DCT + "source"), o) in in_graph)
+                   for o in contents.sources.get(subject, [])]
+        groups.append({"subject": views.term(subject), "sources": sources,
+                       "properties": properties(views, contents.triples, subject, set(), skip=(DCT + "source",))})
+    unconfirmed = str(contents.iri) == UNCONFIRMED_GRAPH
+    alternates = alternate_links(site, path)
+    return site.templates.get_template("graph.html").render(
+        site=site, iri=str(contents.iri), title="Unconfirmed statements" if unconfirmed else "Named graph",
+        holds=UNCONFIRMED.holds if unconfirmed else None, count=len(contents.triples), groups=groups,
+        alternates=alternates)
 
 
 def render_home(site: Site, data: HomeData) -> str:

@@ -1,5 +1,6 @@
 """Dereferencing (W3C "Cool URIs for the Semantic Web"): `/id/...` answers with the description of the
-resource `https://w3id.org/vetgraph/id/...`, and `/def` with the ontology, by content negotiation.
+resource `https://w3id.org/vetgraph/id/...`, `/graph/...` with the named graph of that IRI (the unconfirmed
+statements), and `/def` with the ontology, by content negotiation.
 
     /id/insight/1          Accept picks HTML, Turtle, JSON-LD, N-Triples or RDF/XML (Vary: Accept)
     /id/insight/1.ttl      one format, named by its extension (also .jsonld .nt .rdf .html)
@@ -18,7 +19,7 @@ from rdflib import URIRef
 from starlette.requests import Request
 from starlette.responses import Response
 
-from vetgraph.config import ID_BASE
+from vetgraph.config import GRAPH_BASE, ID_BASE
 from vetgraph.server.conneg import (
     HTML_OFFER,
     RESOURCE_OFFERS,
@@ -29,7 +30,7 @@ from vetgraph.server.conneg import (
     choose_profile,
     negotiate,
 )
-from vetgraph.server.describe import Description, describe
+from vetgraph.server.describe import Description, GraphContents, describe, describe_graph
 from vetgraph.server.site import Rendered, Site, error, send
 from vetgraph.store import serialize_triples
 
@@ -43,16 +44,28 @@ PROFILES: tuple[Profile, ...] = (
 _SAFE_PATH = re.compile(r"^[A-Za-z0-9._~:@!$&'()*+,;=/%-]+$")
 
 
-def _pick(request: Request, path: str) -> tuple[str, Offer | None, Profile | None]:
-    """The resource path without extension, the format asked for (None: not acceptable) and the profile."""
+def _pick_format(request: Request, path: str) -> tuple[str, Offer | None]:
+    """The document path without extension and the format asked for (None: not acceptable): by `?format=`,
+    else by the path's extension, else by Accept."""
     stem, offer = by_extension(path, RESOURCE_OFFERS)
     format_name = request.query_params.get("format")
     if format_name:
         offer = by_name(format_name, RESOURCE_OFFERS)
     elif offer is None:
         offer = negotiate(request.headers.get("accept"), RESOURCE_OFFERS)
+    return stem, offer
+
+
+def _pick(request: Request, path: str) -> tuple[str, Offer | None, Profile | None]:
+    """The resource path without extension, the format asked for (None: not acceptable) and the profile."""
+    stem, offer = _pick_format(request, path)
     profile = choose_profile(request.query_params.get("_profile"), request.headers.get("accept-profile"), PROFILES)
     return stem, offer, profile
+
+
+def _not_acceptable(request: Request, what: str) -> Response:
+    types = ", ".join(o.media_type for o in RESOURCE_OFFERS)
+    return error(request, 406, f"{what} is available as: {types}", headers={"Vary": "Accept"})
 
 
 def _alternates(site: Site, path: str, current: Offer) -> list[str]:
@@ -83,8 +96,7 @@ async def resource(request: Request) -> Response:
         known = ", ".join(p.token for p in PROFILES)
         return error(request, 400, f"unknown profile; this resource has: {known}")
     if offer is None:
-        types = ", ".join(o.media_type for o in RESOURCE_OFFERS)
-        return error(request, 406, f"this resource is available as: {types}", headers={"Vary": "Accept"})
+        return _not_acceptable(request, "this resource")
     path = "/id/" + stem
     key = ("resource", str(iri), offer.name, profile.token)
     rendered = site.pages.get(key)
@@ -122,6 +134,44 @@ def _render(site: Site, description: Description, offer: Offer, profile: Profile
 
 
 # ---------------------------------------------------------------------------------------------------
+# Named graphs at /graph/... (the graph of unconfirmed statements): a page, or the graph in an RDF syntax
+
+async def named_graph(request: Request) -> Response:
+    site: Site = request.app.state.site
+    raw_path = request.path_params["path"]
+    if not raw_path or not _SAFE_PATH.match(raw_path):
+        return error(request, 404, f"no graph at /graph/{raw_path}")
+    stem, offer = _pick_format(request, raw_path)
+    iri = URIRef(GRAPH_BASE + stem)
+    contents = site.pages.get(("graph-contents", str(iri)))
+    if contents is None:
+        contents = await asyncio.to_thread(describe_graph, site.store, iri, site.vocabulary)
+        site.pages.put(("graph-contents", str(iri)), contents, 512 * len(contents.triples) + 256)
+    if not contents.exists:
+        return error(request, 404, f"vetgraph has no named graph {iri}", title="No such graph", iri=str(iri))
+    if offer is None:
+        return _not_acceptable(request, "this graph")
+    path = "/graph/" + stem
+    key = ("graph", str(iri), offer.name)
+    rendered = site.pages.get(key)
+    if rendered is None:
+        rendered = await asyncio.to_thread(_render_graph, site, contents, offer, path)
+        site.pages.put(key, rendered, len(rendered.body))
+    return send(request, site, rendered, {"Content-Location": site.url(f"{path}.{offer.extension}")})
+
+
+def _render_graph(site: Site, contents: GraphContents, offer: Offer, path: str) -> Rendered:
+    headers = {"Vary": "Accept", "Link": ", ".join(_alternates(site, path, offer))}
+    if offer is HTML_OFFER:
+        from vetgraph.server.pages import render_graph
+
+        return Rendered.of(render_graph(site, contents, path).encode("utf-8"), offer.media_type, headers)
+    # Exactly the graph's statements (no labels added): what the vetgraph-unconfirmed.* downloads hold.
+    ordered = sorted(contents.triples, key=lambda t: (str(t[0]), str(t[1]), str(t[2])))
+    return Rendered.of(serialize_triples(ordered, offer.name, site.prefixes), offer.media_type, headers)
+
+
+# ---------------------------------------------------------------------------------------------------
 # The ontology at /def (hash IRIs: /def#Insight is a term of the document /def)
 
 async def ontology(request: Request) -> Response:
@@ -138,8 +188,7 @@ async def ontology(request: Request) -> Response:
     else:
         offer = negotiate(request.headers.get("accept"), RESOURCE_OFFERS)
     if offer is None:
-        types = ", ".join(o.media_type for o in RESOURCE_OFFERS)
-        return error(request, 406, f"the ontology is available as: {types}", headers={"Vary": "Accept"})
+        return _not_acceptable(request, "the ontology")
     key = ("ontology", offer.name)
     rendered = site.pages.get(key)
     if rendered is None:
