@@ -65,7 +65,7 @@ def corpora(scales: list[int], real: bool, work: Path) -> list[tuple[str, Paths]
 
 def _group(step: str) -> str:
     """Build steps grouped for the table."""
-    if step.startswith(("preparing", "writing vetgraph.", "writing context")):
+    if step.startswith(("preparing", "writing vetgraph", "writing context")):  # vetgraph.* and vetgraph-unconfirmed.*
         return "dumps"
     for key in ("loading", "validating", "ontology", "void", "catalog", "CHANGES", "README", "SHA256SUMS", "replacing"):
         if key in step:

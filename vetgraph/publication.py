@@ -185,6 +185,7 @@ class _Context:
     folder: _Folder
     target: Path
     prepared: Prepared | None = None  # the whole dataset
+    parts: dict[str, Prepared] = field(default_factory=dict)  # by Part.key: selected once, written in 3 syntaxes
     dumps: list[Dump] = field(default_factory=list)
     extra: list[PublishedFile] = field(default_factory=list)  # the other files, described by vetgraph.contents
 
@@ -238,7 +239,9 @@ def _dump_writer(part: Part, fmt: DumpFormat) -> Callable[[_Context], None]:
         from vetgraph.dumps import gzip_bytes
 
         plain, packed = DumpFile(part, fmt), DumpFile(part, fmt, compressed=True)
-        statements = part.select(ctx.prepared)  # the graph (or graphs) this file holds, nothing else
+        if part.key not in ctx.parts:
+            ctx.parts[part.key] = part.select(ctx.prepared)
+        statements = ctx.parts[part.key]  # the graph (or graphs) this file holds, nothing else
         data = statements.serialize(fmt.extension)
         try:
             statements.check(fmt.extension, data)  # a verified dump, or no release
