@@ -216,6 +216,7 @@ def oxigraph_url(tmp_path_factory, loaded) -> Iterator[str]:
 
 
 def test_app_fronts_a_remote_store(oxigraph_url, loaded) -> None:
+    from rdflib.compare import isomorphic
     from starlette.testclient import TestClient
 
     from vetgraph.queries import load_catalogue
@@ -235,3 +236,7 @@ def test_app_fronts_a_remote_store(oxigraph_url, loaded) -> None:
         assert client.get("/sparql", params={"query": "SELECT * { SERVICE <http://127.0.0.1:9/> {} }"}
                           ).status_code == 403
         assert client.get("/").status_code == 200
+        unconfirmed = client.get("/graph/unconfirmed.nt")  # the named graph, through the remote store
+        assert unconfirmed.status_code == 200, unconfirmed.text
+        assert isomorphic(Graph().parse(data=unconfirmed.text, format="nt"),
+                          loaded.dataset.graph(URIRef(UNCONFIRMED_GRAPH)))
