@@ -114,3 +114,9 @@ def test_download_listing_says_what_each_file_holds(release_client, fixture_rele
         sentence = describe(name)
         assert sentence, name
         assert f'href="/download/{name}">{name}</a></td><td>{sentence}</td>' in page, name
+
+
+def test_openapi_describes_the_graph_path(client) -> None:
+    operation = client.get("/openapi.json").json()["paths"]["/graph/{name}"]["get"]
+    assert {"text/turtle", "text/html"} <= set(operation["responses"]["200"]["content"])
+    assert client.get("/graph/" + operation["parameters"][0]["description"].rsplit(": ", 1)[1]).status_code == 200

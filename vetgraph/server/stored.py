@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from vetgraph import __version__
-from vetgraph.config import ID_BASE
+from vetgraph.config import GRAPH_BASE, ID_BASE
 from vetgraph.server.conneg import GRAPH_OFFERS, HTML_OFFER, TABULAR_OFFERS, Offer, by_extension, by_name, negotiate
 from vetgraph.server.describe import labels_of
 from vetgraph.server.site import Site, error
@@ -222,6 +222,12 @@ def openapi_document(site: Site) -> dict[str, Any]:
                         "description": f"the IRI after {ID_BASE}, e.g. insight/1"}],
         "responses": {"200": {"description": "description", "content": {**graph, "text/html": {"schema": {
             "type": "string"}}}}, "404": {"description": "no such resource"}}}}
+    paths["/graph/{name}"] = {"get": {
+        "operationId": "namedGraph", "summary": "the statements of a named graph (content negotiation)",
+        "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"},
+                        "description": f"the IRI after {GRAPH_BASE}: unconfirmed"}],
+        "responses": {"200": {"description": "the graph, or a page listing it", "content": {**graph, "text/html": {
+            "schema": {"type": "string"}}}}, "404": {"description": "no such graph"}}}}
     return {
         "openapi": "3.0.3",
         "info": {"title": "vetgraph linked-data API", "version": __version__,
