@@ -14,7 +14,6 @@ from vetgraph.curation import (
     CurationError,
     apply_curated,
     load_curated,
-    locate,
     read_curated,
 )
 
@@ -299,11 +298,12 @@ def test_shacl_violations_on_curated_rows_point_to_the_cell(tmp_path):
     from vetgraph.validation import validate
 
     data = data_dir_with(tmp_path, "insight-conflict")
-    outcome = validate(load_project(Paths(data_dir=data)))
+    loaded = load_project(Paths(data_dir=data))
+    outcome = validate(loaded)
     located = [f.location for f in outcome.results if f.severity == "Violation"]
     assert "insights.csv:2: column viewpoint" in located
-    assert locate(ID("insight/1"), VET("viewpoint")) == "insights.csv:2: column viewpoint"
-    assert locate(ID("insight/1"), RDFS.label) is None  # the data's own statements are not the row's
+    assert loaded.locate(ID("insight/1"), VET("viewpoint")) == "insights.csv:2: column viewpoint"
+    assert loaded.locate(ID("insight/1"), RDFS.label) is None  # the data's own statements are not the row's
 
 
 # ---- nothing of the fixtures or of the README example reaches the real data ------------------------------
@@ -392,3 +392,36 @@ def test_curated_iris_follow_a_moved_base_like_the_data(tmp_path, vocab_dir):
     assert seven == str([VET_NS + "AsPrinted"])  # the curated row replaced the data's mark
     assert eight == str([VET_NS + "NotRecorded"])
     assert violations == "0"
+
+
+# ---- loading the curated rows with the project -----------------------------------------------------------
+
+
+def test_load_project_checks_codes_against_the_vocab_dir_it_is_given(tmp_path, vocab_dir, monkeypatch):
+    from vetgraph.loading import load_project
+
+    # FIN, NLD and FRA are in the EU country table but not in the data: only the snapshot can confirm them
+    monkeypatch.setenv("VETGRAPH_VOCAB", str(tmp_path / "no-snapshot"))
+    data = data_dir_with(tmp_path, "valid")
+    loaded = load_project(Paths(data_dir=data, vocab_dir=vocab_dir))
+    assert (ID("project/fixture-gamma"), VET("country"), COUNTRY("FRA")) in loaded.union()
+
+
+def test_load_project_parses_each_data_file_once_with_curated_rows(tmp_path, vocab_dir, monkeypatch):
+    from collections import Counter
+
+    from vetgraph import loading
+
+    data = data_dir_with(tmp_path, "valid")
+    parsed: Counter[Path] = Counter()
+    parse_file = loading.parse_file
+
+    def counting(path, *args, **kwargs):
+        parsed[Path(path)] += 1
+        return parse_file(path, *args, **kwargs)
+
+    monkeypatch.setattr(loading, "parse_file", counting)
+    loaded = loading.load_project(Paths(data_dir=data, vocab_dir=vocab_dir))
+    data_files = loading.rdf_files(data)
+    assert (ID("project/fixture-alpha"), RDF.type, VET("LighthouseProject")) in loaded.union()  # rows were read
+    assert data_files and {path: parsed[path] for path in data_files} == dict.fromkeys(data_files, 1)

@@ -3,6 +3,9 @@
 Each command lives in its own module with `add_arguments(parser)` and `run(args) -> int`; only the module
 of the command being run is imported, which keeps start-up lean. Exit codes follow pySHACL: 0 success /
 conforms, 1 a negative result (violations, link errors, differences), 2 cannot run (bad input or usage).
+
+Commands raise; `main` is the one place that turns an error into one line `vetgraph COMMAND: message` on
+stderr and its exit code (`describe_error`), never a traceback unless `--debug` asks for it.
 """
 
 from __future__ import annotations
@@ -11,8 +14,14 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vetgraph import __version__
+
+if TYPE_CHECKING:
+    from vetgraph.config import Paths
+    from vetgraph.loading import Loaded
 
 #: command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -45,6 +54,9 @@ def _top_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = bool(argv) and argv[0] == "--debug"
+    if debug:
+        argv = argv[1:]
     if not argv or argv[0] not in COMMANDS:
         parser = _top_parser()
         if not argv:
@@ -57,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     module = importlib.import_module(module_name)
     parser = argparse.ArgumentParser(prog=f"vetgraph {name}", description=help_text)
     module.add_arguments(parser)
+    parser.add_argument("--debug", action="store_true", help="on an error, also print its Python traceback")
     args = parser.parse_args(rest)
     try:
         return int(module.run(args))
@@ -65,6 +78,81 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as error:  # noqa: BLE001 - every error ends here as one message and an exit code
+        if debug or args.debug:
+            import traceback
+
+            traceback.print_exc()
+        message, code = describe_error(error)
+        print(f"vetgraph {name}: {message}", file=sys.stderr)
+        return code
+
+
+def add_auth_arguments(parser: argparse.ArgumentParser) -> None:
+    """--user/--password/--auth-env, shared by every command that talks to a store
+    (publish, query --endpoint, serve --store); read by vetgraph.remote.credentials_from."""
+    group = parser.add_argument_group("authentication (Basic or Digest, whichever the store asks for)")
+    group.add_argument("--user", help="user name at the store")
+    group.add_argument("--password", help="password (visible in the process list: prefer --auth-env)")
+    group.add_argument(
+        "--auth-env", metavar="VAR",
+        help="name of an environment variable holding USER:PASSWORD (or only the password, with --user)",
+    )
+    group.add_argument("--token-env", metavar="VAR",
+                       help="name of an environment variable holding a bearer token (e.g. QLever's access token)")
+
+
+def describe_error(error: Exception) -> tuple[str, int]:
+    """The message and the exit code of an error that ends a command (pySHACL's convention: 1 the input was
+    read and does not conform, 2 it cannot be read or an option is wrong)."""
+    from vetgraph.errors import CannotRun, LoadError, NotConforming
+
+    if isinstance(error, NotConforming):
+        if error.report:
+            print(error.report, file=sys.stderr)
+        return str(error), EXIT_NEGATIVE
+    if isinstance(error, LoadError):
+        return str(error), EXIT_NEGATIVE if error.input_read else EXIT_ERROR
+    if isinstance(error, CannotRun):
+        return str(error), EXIT_ERROR
+    if isinstance(error, MemoryError):
+        return "out of memory (is an input file or value unreasonably large?)", EXIT_ERROR
+    if isinstance(error, OSError) and error.filename is not None:
+        return f"{error.filename}: {error.strerror or error}", EXIT_ERROR
+    if isinstance(error, UnicodeDecodeError):
+        return f"input is not UTF-8 text ({error.reason} at byte {error.start})", EXIT_ERROR
+    return (f"unexpected error: {type(error).__name__}: {error} (run again with --debug for the traceback, "
+            "and please report it)"), EXIT_ERROR
+
+
+def load_validated(
+    paths: Paths | None = None, data_files: Sequence[Path] | None = None, *, jobs: int | None = None,
+    cache: Path | None = None, consequence: str = "nothing was done", shown: int | None = None,
+) -> Loaded:
+    """The project loaded and validated, for the commands that must not go on with data that do not conform
+    (build, serve, publish): LoadError when the input cannot be loaded, else see `check_conforms`."""
+    from vetgraph.loading import load_project
+
+    loaded = load_project(paths, data_files=data_files)
+    check_conforms(loaded, jobs=jobs, cache=cache, consequence=consequence, shown=shown)
+    return loaded
+
+
+def check_conforms(
+    loaded: Loaded, *, jobs: int | None = None, cache: Path | None = None, consequence: str = "nothing was done",
+    shown: int | None = None,
+) -> None:
+    """Validate; NotConforming, with the first `shown` violations as `vetgraph validate` prints them and
+    `consequence` ("nothing was written"), when there is a SHACL violation."""
+    from vetgraph.errors import NotConforming
+    from vetgraph.validation import validate, violations_text
+
+    outcome = validate(loaded, jobs=jobs, cache_dir=cache)
+    if not outcome.conforms:
+        report = violations_text(outcome, loaded, shown)
+        if shown is not None and outcome.violations > shown:
+            report += f"\n... and {outcome.violations - shown} more: run 'vetgraph validate'"
+        raise NotConforming(outcome.violations, report, consequence)
 
 
 if __name__ == "__main__":

@@ -81,6 +81,9 @@ class CurationIssue:
     column: str | None
     message: str
     suggestion: str | None = None
+    #: the file itself cannot be read (not UTF-8, not CSV, a broken mapping), as opposed to a cell that does
+    #: not conform
+    unreadable: bool = False
 
     def __str__(self) -> str:
         where = self.file if self.row is None else f"{self.file}:{self.row}"
@@ -99,6 +102,12 @@ class CurationError(LoadError):
 
     def __str__(self) -> str:
         return "\n".join(str(issue) for issue in self.issues)
+
+    @property
+    def input_read(self) -> bool:  # type: ignore[override]
+        """True when every file was read and only cells or rows do not conform (exit 1, like a SHACL
+        violation); False when a file cannot be read at all (exit 2)."""
+        return not any(issue.unreadable for issue in self.issues)
 
 
 @dataclass
@@ -129,15 +138,6 @@ class Provenance:
             return f"{cell[0]}:{cell[1]}: column {cell[2]}"
         row = self.rows.get(focus_node)
         return f"{row[0]}:{row[1]}" if row is not None else None
-
-
-#: Filled by the last load_curated call; `locate` answers from it.
-_provenance = Provenance()
-
-
-def locate(focus_node: Any, path: Any = None) -> str | None:
-    """'file.csv:row: column X' for a SHACL result on a curated resource, or None when not curated."""
-    return _provenance.locate(focus_node, path)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -336,7 +336,8 @@ def _load_metadata(path: Path) -> Any:
         warnings.simplefilter("always")
         group = TableGroup.from_file(path)
     if caught:  # a broken mapping is the maintainer's problem, but say where it is
-        raise CurationError([CurationIssue(path.name, None, None, str(w.message)) for w in caught], path.parent)
+        raise CurationError([CurationIssue(path.name, None, None, str(w.message), unreadable=True)
+                             for w in caught], path.parent)
     return group
 
 
@@ -356,8 +357,9 @@ class _Reader:
         self.checker = checker
         self.issues: list[CurationIssue] = []
 
-    def issue(self, file: str, row: int | None, column: str | None, message: str, hint: str | None = None):
-        self.issues.append(CurationIssue(file, row, column, message, hint))
+    def issue(self, file: str, row: int | None, column: str | None, message: str, hint: str | None = None,
+              unreadable: bool = False):
+        self.issues.append(CurationIssue(file, row, column, message, hint, unreadable))
 
     def read(self) -> list[_Table]:
         tables = {str(t.url): t for t in self.group.tables}
@@ -381,10 +383,10 @@ class _Reader:
         try:
             records = list(_read_records(table.path, dialect))
         except UnicodeDecodeError:
-            self.issue(table.name, None, None, "is not UTF-8 text", 'save it as "CSV UTF-8"')
+            self.issue(table.name, None, None, "is not UTF-8 text", 'save it as "CSV UTF-8"', unreadable=True)
             return table
         except csv.Error as error:
-            self.issue(table.name, None, None, f"cannot be read as CSV: {error}")
+            self.issue(table.name, None, None, f"cannot be read as CSV: {error}", unreadable=True)
             return table
         if not records:
             self.issue(table.name, None, None, "has no header row", "copy the header row from the template")
@@ -591,9 +593,12 @@ def _only_template_headers(folder: Path, metadata: Path) -> bool:
 
 
 def read_curated(
-    data_dir: Path, vocab_dir: Path | None = None, data: Graph | None = None
+    data_dir: Path, vocab_dir: Path | None = None, data: Graph | Callable[[], Graph] | None = None
 ) -> tuple[list[tuple[Path, Dataset]], Provenance, list[CurationIssue]]:
-    """Check and convert the curation tables of `data_dir/curation/`: (datasets, provenance, issues)."""
+    """Check and convert the curation tables of `data_dir/curation/`: (datasets, provenance, issues).
+
+    `data` is the project's RDF data already loaded (or a function giving it), whose codes and agents the
+    rows may refer to; without it the data files are read again."""
     folder = curation_dir(data_dir)
     if not folder.is_dir() or not any(folder.glob("*.csv")):
         return [], Provenance(), []
@@ -603,7 +608,7 @@ def read_curated(
     group = _load_metadata(metadata)
 
     def codes() -> Codes:
-        graph = data if data is not None else _data_graph(data_dir)
+        graph = data() if callable(data) else data if data is not None else _data_graph(data_dir)
         return collect_codes(graph, vocab_dir if vocab_dir is not None else Paths().vocab_dir)
 
     reader = _Reader(folder, group, Checker(codes))
@@ -653,12 +658,26 @@ def _check_across_tables(tables: list[_Table], reader: _Reader) -> None:
 def load_curated(data_dir: Path, vocab_dir: Path | None = None) -> list[tuple[Path, Dataset]]:
     """The curated rows of `data_dir/curation/` as RDF, one dataset per CSV file; CurationError if any row has
     a problem (then nothing of the curation files is returned). Empty templates give empty datasets."""
-    global _provenance
-    results, provenance, issues = read_curated(Path(data_dir), vocab_dir)
-    _provenance = provenance
+    results, _, issues = read_curated(Path(data_dir), vocab_dir)
     if issues:
         raise CurationError(issues, curation_dir(data_dir))
     return results
+
+
+def add_curated(
+    dataset: Dataset, subject_files: dict[URIRef, set[Path]], paths: Paths
+) -> tuple[Provenance, list[Path]]:
+    """Check the curation spreadsheets of `paths.data_dir` and merge their rows into the loaded `dataset`
+    (see apply_curated): where each curated statement came from, and the spreadsheets read. Codes are checked
+    against `dataset` itself and `paths.vocab_dir`, so no data file is parsed twice. CurationError if any row
+    has a problem (then nothing of the curation files is merged)."""
+    results, provenance, issues = read_curated(
+        paths.data_dir, paths.vocab_dir, data=lambda: union_graph(dataset)
+    )
+    if issues:
+        raise CurationError(issues, curation_dir(paths.data_dir))
+    apply_curated(dataset, results, subject_files)
+    return provenance, [path for path, _ in results]
 
 
 def superseded(data: Dataset, curated: Iterable[tuple[Path, Dataset]]) -> list[tuple[Any, Any, Any, Any]]:

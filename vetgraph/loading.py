@@ -8,9 +8,10 @@ graphs, e.g. the graph of unconfirmed statements.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 from rdflib import Dataset, Graph, Literal, URIRef
@@ -20,6 +21,10 @@ from rdflib.namespace import NamespaceManager
 from vetgraph.config import Paths
 from vetgraph.errors import LoadError
 from vetgraph.terms import to_rdflib
+
+if TYPE_CHECKING:
+    from vetgraph.curation import Provenance
+    from vetgraph.store import OxigraphStore
 
 RDF_FORMATS: dict[str, ox.RdfFormat] = {
     ".ttl": ox.RdfFormat.TURTLE,
@@ -33,7 +38,8 @@ RDF_FORMATS: dict[str, ox.RdfFormat] = {
 
 @dataclass
 class Loaded:
-    """The project's graphs in memory."""
+    """Everything that was loaded: the project's graphs, where they came from, and (on first use) the same
+    data in the embedded Oxigraph store, so that every command converts once."""
 
     dataset: Dataset
     ontology: Graph
@@ -41,10 +47,27 @@ class Loaded:
     #: subject IRI -> the data files that describe it (for error reports that point to a file)
     subject_files: dict[URIRef, set[Path]] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
+    #: the locations the project was loaded from
+    paths: Paths = field(default_factory=Paths)
+    #: which spreadsheet cell each curated statement came from (None: no curated rows were loaded)
+    provenance: Provenance | None = None
+    _store: OxigraphStore | None = field(default=None, repr=False, compare=False)
 
     def union(self) -> Graph:
         """All data statements in one graph, whatever named graph they are in."""
         return union_graph(self.dataset)
+
+    def store(self) -> OxigraphStore:
+        """The data in the embedded Oxigraph store, converted on the first call only."""
+        if self._store is None:
+            from vetgraph.store import OxigraphStore
+
+            self._store = OxigraphStore.from_dataset(self.dataset)
+        return self._store
+
+    def locate(self, focus_node: object, path: object = None) -> str | None:
+        """'file.csv:row: column X' for a result about a curated statement, or None when it is not curated."""
+        return self.provenance.locate(focus_node, path) if self.provenance is not None else None
 
 
 def union_graph(dataset: Dataset) -> Graph:
@@ -55,11 +78,6 @@ def union_graph(dataset: Dataset) -> Graph:
     for s, p, o, _ in dataset.quads((None, None, None, None)):
         union.add((s, p, o))
     return union
-
-
-#: Hooks that turn other inputs (e.g. curation spreadsheets) into quads: fn(data_dir) -> iterable of
-#: (path, rdflib Dataset). Registered by the modules that own those inputs.
-EXTRA_SOURCES: list[Callable[[Path], Iterable[tuple[Path, Dataset]]]] = []
 
 
 def new_dataset() -> Dataset:
@@ -211,32 +229,18 @@ def merge(part: Dataset, into: Dataset, path: Path, subject_files: dict[URIRef, 
 
 
 def load_project(paths: Paths | None = None, data_files: Iterable[Path] | None = None) -> Loaded:
-    """Ontology, shapes and data of the project (or of the given data files)."""
+    """Ontology, shapes and data of the project (or of the given data files only). The project's data include
+    the rows of its curation spreadsheets (vetgraph.curation), which raise CurationError when one has a problem."""
     paths = paths or Paths()
     ontology = load_graph(paths.ontology_file)
     shapes = load_graph(paths.shapes_file)
     files = list(data_files) if data_files is not None else rdf_files(paths.data_dir)
     dataset, subject_files = load_data(files)
+    provenance = None
     if data_files is None:
-        for hook in EXTRA_SOURCES:
-            parts = list(hook(paths.data_dir))
-            if hook is curated_spreadsheets:  # a curated insight title replaces the data's "not recorded"
-                from vetgraph.curation import apply_curated
+        from vetgraph.curation import add_curated
 
-                apply_curated(dataset, parts, subject_files)
-            else:
-                for path, part in parts:
-                    merge(part, dataset, path, subject_files)
-            files.extend(path for path, _ in parts)
-    return Loaded(dataset=dataset, ontology=ontology, shapes=shapes, subject_files=subject_files, files=files)
-
-
-def curated_spreadsheets(data_dir: Path) -> Iterable[tuple[Path, Dataset]]:
-    """The curation spreadsheets (data/curation/*.csv) through their CSVW mapping; raises
-    vetgraph.curation.CurationError naming file, row and column when a row has a problem."""
-    from vetgraph.curation import load_curated
-
-    return load_curated(data_dir)
-
-
-EXTRA_SOURCES.append(curated_spreadsheets)
+        provenance, curated_files = add_curated(dataset, subject_files, paths)
+        files.extend(curated_files)
+    return Loaded(dataset=dataset, ontology=ontology, shapes=shapes, subject_files=subject_files, files=files,
+                  paths=paths, provenance=provenance)

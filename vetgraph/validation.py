@@ -17,7 +17,7 @@ from rdflib.collection import Collection
 from rdflib.term import Identifier, Node
 
 from vetgraph.config import PROJECT_ROOT, Paths
-from vetgraph.loading import Loaded, LoadError, load_project
+from vetgraph.loading import Loaded, load_project
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
@@ -107,8 +107,6 @@ def validate(loaded: Loaded, jobs: int | None = None, cache_dir: Path | None = N
 
 
 def _findings(report: Graph, loaded: Loaded) -> list[Finding]:
-    from vetgraph.curation import locate  # curated resources point back to their spreadsheet row
-
     data = loaded.dataset
     namespaces = data.namespace_manager
     findings = []
@@ -134,7 +132,7 @@ def _findings(report: Graph, loaded: Loaded) -> list[Finding]:
                 component=_n3(component, namespaces) if component is not None else "",
                 value=_n3(value, namespaces) if value is not None and value != focus else None,
                 files=files,
-                location=locate(focus, path_node),
+                location=loaded.locate(focus, path_node),  # a curated row points back to its cell
                 path_iri=render_path(path_node, report, None) if path_node is not None else None,
                 component_iri=str(component) if component is not None else "",
                 value_nt=value.n3() if isinstance(value, (URIRef, Literal)) and value != focus else None,
@@ -244,16 +242,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vetgraph.curation import CurationError
-
-    try:
-        loaded = load_project(Paths(), data_files=args.data)
-    except CurationError as error:  # curated spreadsheet rows a curator can fix (a LoadError too)
-        print(str(error), file=sys.stderr)
-        return 1
-    except LoadError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    loaded = load_project(Paths(), data_files=args.data)  # vetgraph.cli reports what cannot be loaded
     outcome = validate(loaded, jobs=args.jobs, cache_dir=args.cache)
     if args.format == "turtle":
         sys.stdout.write(outcome.report_graph.serialize(format="turtle"))
