@@ -693,18 +693,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vetgraph.loading import LoadError, load_project
+    from vetgraph.loading import load_project
 
     try:
         snapshot = load_snapshot(args.vocab)
     except VocabularyError as error:
         print(f"vetgraph links: {error}", file=sys.stderr)
         return EXIT_CANNOT_RUN
-    try:
-        loaded = load_project(data_files=args.data)
-    except LoadError as error:
-        print(f"vetgraph links: {error}", file=sys.stderr)
-        return EXIT_CANNOT_RUN
+    loaded = load_project(data_files=args.data)  # vetgraph.cli reports what cannot be loaded
     report = check_links(loaded, snapshot)
     if args.format == "json":
         sys.stdout.write(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from vetgraph.config import BASE_IRI, DIST_DIR, PROJECT_ROOT, Paths
+from vetgraph.errors import CannotRun, NotConforming
 from vetgraph.memory import cyclic_gc_paused
 
 if TYPE_CHECKING:  # the heavy modules are imported only when a build runs
@@ -29,7 +30,7 @@ if TYPE_CHECKING:  # the heavy modules are imported only when a build runs
     from vetgraph.dumps import DumpFormat, Prepared
     from vetgraph.loading import Loaded
 
-EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
+EXIT_OK = 0
 DEFAULT_OUT = DIST_DIR
 DEFAULT_RELEASE = PROJECT_ROOT / "release.toml"
 CHECKSUMS = "SHA256SUMS"
@@ -37,17 +38,12 @@ CHECKSUMS = "SHA256SUMS"
 SHOWN_FINDINGS = 10
 
 
-class BuildError(Exception):
+class BuildError(CannotRun):
     """The build cannot run or cannot finish (bad input, unwritable target); nothing was published."""
 
 
-class Refused(Exception):
-    """The data has SHACL violations; nothing was written."""
-
-    def __init__(self, violations: int, report: str):
-        self.violations = violations
-        self.report = report  # the first violations, as `vetgraph validate` prints them
-        super().__init__(f"{violations} SHACL violation(s): nothing was written")
+#: The data has SHACL violations; nothing was written.
+Refused = NotConforming
 
 
 class Progress:
@@ -123,7 +119,8 @@ class _Folder:
 def build(options: BuildOptions) -> BuildResult:
     """Validate and write the release; raise Refused (violations) or BuildError (cannot build)."""
     from vetgraph.catalog import Release, ReleaseError
-    from vetgraph.loading import LoadError, load_project
+    from vetgraph.cli import check_conforms
+    from vetgraph.loading import load_project
 
     steps = _steps(options)
     progress = Progress(len(steps) + 3, options.progress)
@@ -135,12 +132,10 @@ def build(options: BuildOptions) -> BuildResult:
     except ReleaseError as error:
         raise BuildError(str(error)) from None
     progress.step("loading ontology, shapes and data")
-    try:
-        loaded = load_project(options.paths)
-    except LoadError as error:
-        raise BuildError(str(error)) from None
+    loaded = load_project(options.paths)  # a LoadError names the file and line
     progress.step("validating against the SHACL shapes")
-    _validate(loaded, options.jobs, options.validation_cache)
+    check_conforms(loaded, jobs=options.jobs, cache=options.validation_cache, consequence="nothing was written",
+                   shown=SHOWN_FINDINGS)
 
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -164,14 +159,6 @@ def build(options: BuildOptions) -> BuildResult:
     progress.finish()
     files = sorted(context.folder.files)
     return BuildResult(target, files, sum(f.size for f in context.folder.files.values()), progress.timings)
-
-
-def _validate(loaded: Loaded, jobs: int | None, cache: Path | None) -> None:
-    from vetgraph.validation import validate, violations_text
-
-    outcome = validate(loaded, jobs=jobs, cache_dir=cache)
-    if outcome.violations:
-        raise Refused(outcome.violations, violations_text(outcome, loaded, SHOWN_FINDINGS))
 
 
 @dataclass
@@ -490,17 +477,7 @@ def run(args: argparse.Namespace) -> int:
         changes_since=args.changes_since, jobs=args.jobs,
         validation_cache=args.cache, progress=sys.stderr.isatty() and not args.quiet,
     )
-    try:
-        result = build(options)
-    except Refused as refused:
-        print(refused.report, file=sys.stderr)
-        if refused.violations > SHOWN_FINDINGS:
-            print(f"... and {refused.violations - SHOWN_FINDINGS} more: run 'vetgraph validate'", file=sys.stderr)
-        print(f"vetgraph build: {refused}", file=sys.stderr)
-        return EXIT_VIOLATIONS
-    except BuildError as error:
-        print(f"vetgraph build: {error}", file=sys.stderr)
-        return EXIT_ERROR
+    result = build(options)  # vetgraph.cli reports Refused (exit 1), BuildError and LoadError (exit 2)
     if not args.quiet:
         print(f"wrote {len(result.files)} files ({result.total_bytes / 1024:.0f} KiB) to {result.out}")
     return EXIT_OK

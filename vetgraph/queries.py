@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from vetgraph.errors import LoadError
+from vetgraph.errors import CannotRun, LoadError, UsageError
 
 if TYPE_CHECKING:  # heavy imports stay lazy: `vetgraph query --list` needs no RDF engine
     from rdflib.term import Identifier
@@ -462,8 +462,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--endpoint", metavar="URL",
                         help="query a remote SPARQL endpoint (a store filled by 'vetgraph publish') instead of "
                              "the local data")
-    parser.add_argument("--auth-env", metavar="VAR",
-                        help="with --endpoint: environment variable holding USER:PASSWORD for the endpoint")
+    from vetgraph.cli import add_auth_arguments
+
+    add_auth_arguments(parser)  # for --endpoint
 
 
 def run(args: argparse.Namespace) -> int:
@@ -480,24 +481,18 @@ def run(args: argparse.Namespace) -> int:
         fmt = _output_format(query.kind, args.format)
         store = _make_store(args)
         output, negative = _run_limited(lambda: _render(store, query, bindings, fmt), args.timeout)
-    except (ParameterError, LoadError, _UsageError, _QueryFailed) as error:  # each message is ready to print
-        return _fail(str(error))
+    except ParameterError as error:  # vetgraph.cli reports the others (LoadError, UsageError, _QueryFailed)
+        raise UsageError(str(error)) from None
     sys.stdout.buffer.write(output)
     sys.stdout.flush()
     return 1 if negative else 0
 
 
-class _UsageError(Exception):
-    pass
+_UsageError = UsageError
 
 
-class _QueryFailed(Exception):
+class _QueryFailed(CannotRun):
     """The query ran and failed (syntax, timeout, engine error); the message is ready to print."""
-
-
-def _fail(message: str) -> int:
-    print(f"vetgraph query: {message}", file=sys.stderr)
-    return 2
 
 
 def _chosen_query(args: argparse.Namespace) -> StoredQuery:

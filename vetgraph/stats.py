@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import asdict, dataclass, field
 
 from rdflib import URIRef
 
 from vetgraph.config import UNCONFIRMED_GRAPH, VET_NS, Paths
-from vetgraph.loading import Loaded, LoadError, load_project
+from vetgraph.loading import Loaded, load_project
 
 VET = VET_NS
 
@@ -123,11 +122,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        loaded = load_project(Paths())
-    except LoadError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    loaded = load_project(Paths())  # vetgraph.cli reports what cannot be loaded
     stats = compute_stats(loaded)
     if args.format == "json":
         print(json.dumps(asdict(stats), indent=2, ensure_ascii=False))

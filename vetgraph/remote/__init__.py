@@ -16,6 +16,7 @@ import argparse
 import os
 import sys
 
+from vetgraph.cli import add_auth_arguments
 from vetgraph.config import DATASET_IRI
 from vetgraph.remote.endpoint import RemoteStore
 from vetgraph.remote.http import Credentials, HttpClient, RemoteError, split_credentials
@@ -24,19 +25,6 @@ from vetgraph.remote.publish import Endpoints, Publisher, PublishError, plan_gra
 __all__ = ["RemoteStore", "RemoteError", "Credentials", "PublishError", "add_arguments", "run", "credentials_from"]
 
 EXIT_OK, EXIT_NEGATIVE, EXIT_ERROR = 0, 1, 2
-
-
-def add_auth_arguments(parser: argparse.ArgumentParser) -> None:
-    """--user/--password/--auth-env, shared by every command that talks to a store."""
-    group = parser.add_argument_group("authentication (Basic or Digest, whichever the store asks for)")
-    group.add_argument("--user", help="user name at the store")
-    group.add_argument("--password", help="password (visible in the process list: prefer --auth-env)")
-    group.add_argument(
-        "--auth-env", metavar="VAR",
-        help="name of an environment variable holding USER:PASSWORD (or only the password, with --user)",
-    )
-    group.add_argument("--token-env", metavar="VAR",
-                       help="name of an environment variable holding a bearer token (e.g. QLever's access token)")
 
 
 def credentials_from(args: argparse.Namespace) -> Credentials | None:
@@ -129,25 +117,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"vetgraph publish: {error}", file=sys.stderr)
         return EXIT_ERROR
 
-    from vetgraph.loading import LoadError, load_project
+    from vetgraph.cli import load_validated
     from vetgraph.memory import release_freed_memory
-    from vetgraph.store import OxigraphStore
-    from vetgraph.validation import validate, violations_text
 
-    try:
-        loaded = load_project()
-    except LoadError as error:
-        print(f"vetgraph publish: {error}", file=sys.stderr)
-        return EXIT_ERROR
-    outcome = validate(loaded, jobs=args.jobs, cache_dir=args.cache)
-    if not outcome.conforms:
-        print(violations_text(outcome, loaded), file=sys.stderr)
-        print(f"not published: the data do not conform to the shapes ({outcome.violations} violations, "
-              "see above)", file=sys.stderr)
-        return EXIT_NEGATIVE
+    loaded = load_validated(jobs=args.jobs, cache=args.cache, consequence="not published")
     print(f"validated: {len(loaded.files)} data files conform to the shapes")
-    source = OxigraphStore.from_dataset(loaded.dataset).store
-    del loaded, outcome
+    source = loaded.store().store
+    del loaded
     release_freed_memory()
     http = HttpClient(credentials, timeout=args.timeout, retries=args.retries)
     try:

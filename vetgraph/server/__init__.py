@@ -49,6 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "which is replaced")
     parser.add_argument("--store", metavar="URL",
                         help="serve a remote SPARQL endpoint (query URL) instead of the local data")
+    from vetgraph.cli import add_auth_arguments
+
+    add_auth_arguments(parser)  # for --store
     parser.add_argument("--data", type=Path, action="append", metavar="FILE",
                         help="serve these data files instead of data/ (repeatable)")
     from vetgraph.validation import add_validation_arguments
@@ -75,29 +78,22 @@ def _fail(message: str, code: int = EXIT_ERROR) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vetgraph.loading import LoadError, load_graph
+    from vetgraph.loading import load_graph
 
     if args.timeout <= 0:
         return _fail("--timeout must be more than 0 seconds")
     if args.workers < 1:
         return _fail("--workers must be at least 1")
     paths = Paths()
-    try:
-        if args.store:
-            store, prefixes, last_modified = _remote(args)
-        else:
-            served = _validated_store(paths, args)
-            if isinstance(served, int):
-                return served
-            store, prefixes, last_modified = served
-        ontology = load_graph(paths.ontology_file) if paths.ontology_file.is_file() else None
-        from vetgraph.queries import load_catalogue
+    # vetgraph.cli reports what cannot be loaded (exit 2) and data that do not conform (exit 1)
+    if args.store:
+        store, prefixes, last_modified = _remote(args)
+    else:
+        store, prefixes, last_modified = _validated_store(paths, args)
+    ontology = load_graph(paths.ontology_file) if paths.ontology_file.is_file() else None
+    from vetgraph.queries import load_catalogue
 
-        catalogue = load_catalogue(args.queries)
-    except LoadError as error:
-        return _fail(str(error))
-    except ValueError as error:  # e.g. a malformed --store URL
-        return _fail(str(error))
+    catalogue = load_catalogue(args.queries)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say so (else Nagle + delayed
     # ACK add ~40 ms to every keep-alive response)
@@ -114,21 +110,15 @@ def run(args: argparse.Namespace) -> int:
     return _serve(args, sock, base_url, store, ontology, catalogue, prefixes, last_modified)
 
 
-def _validated_store(paths: Paths, args: argparse.Namespace) -> Served | int:
-    """The project's data in the embedded store if they conform to the shapes; else an exit code, with the
-    violations printed. The rdflib graphs that validation needs are dropped before serving: the store holds
-    everything the server reads (at 1000x the graphs are about as large as the store again)."""
-    from vetgraph.loading import load_project
+def _validated_store(paths: Paths, args: argparse.Namespace) -> Served:
+    """The project's data in the embedded store if they conform to the shapes (else NotConforming). The
+    rdflib graphs that validation needs are dropped before serving: the store holds everything the server
+    reads (at 1000x the graphs are about as large as the store again)."""
+    from vetgraph.cli import load_validated
     from vetgraph.memory import release_freed_memory
-    from vetgraph.validation import validate, violations_text
 
-    loaded = load_project(paths, data_files=args.data)
-    outcome = validate(loaded, jobs=args.jobs, cache_dir=args.cache)
-    if not outcome.conforms:
-        print(violations_text(outcome, loaded), file=sys.stderr)
-        return _fail(f"the data do not conform to the shapes ({outcome.violations} violations, see above); "
-                     "fix them before serving", EXIT_NEGATIVE)
-    del outcome
+    loaded = load_validated(paths, args.data, jobs=args.jobs, cache=args.cache,
+                            consequence="the data do not conform to the shapes; fix them before serving")
     served = _local(loaded, paths)
     del loaded
     release_freed_memory()
@@ -138,9 +128,7 @@ def _validated_store(paths: Paths, args: argparse.Namespace) -> Served | int:
 def _local(loaded: Loaded, paths: Paths) -> Served:
     from datetime import timezone
 
-    from vetgraph.store import OxigraphStore
-
-    store = OxigraphStore.from_dataset(loaded.dataset)
+    store = loaded.store()
     prefixes = {prefix: str(ns) for prefix, ns in loaded.dataset.namespaces() if prefix}
     files = [Path(f) for f in loaded.files] + [paths.ontology_file]
     mtimes = [f.stat().st_mtime for f in files if f.is_file()]
@@ -149,9 +137,13 @@ def _local(loaded: Loaded, paths: Paths) -> Served:
 
 
 def _remote(args: argparse.Namespace) -> Served:
-    from vetgraph.remote import RemoteStore
+    from vetgraph.errors import UsageError
+    from vetgraph.remote import RemoteStore, credentials_from
 
-    return RemoteStore(args.store, timeout=args.timeout), None, None
+    try:
+        return RemoteStore(args.store, timeout=args.timeout, auth=credentials_from(args)), None, None
+    except ValueError as error:  # a malformed --store URL, inconsistent credentials
+        raise UsageError(str(error)) from None
 
 
 def _serve(
