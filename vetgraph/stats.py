@@ -9,29 +9,18 @@ from dataclasses import asdict, dataclass, field
 
 from rdflib import URIRef
 
-from vetgraph.config import UNCONFIRMED_GRAPH, VET_NS, Paths
+from vetgraph.completeness import Aspect
+from vetgraph.completeness import completeness as reports_completeness
+from vetgraph.config import UNCONFIRMED_GRAPH, Paths
 from vetgraph.loading import Loaded, load_project
 
-VET = VET_NS
-
-_COMPLETENESS = f"""
-PREFIX vet: <{VET}>
-PREFIX dct: <http://purl.org/dc/terms/>
+_REPORTS = """PREFIX vet: <https://w3id.org/vetgraph/def#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?report ?label ?declaredInsights ?declaredProjects
-       (COUNT(DISTINCT ?insight) AS ?insights) (COUNT(DISTINCT ?titled) AS ?titledInsights)
-       (COUNT(DISTINCT ?project) AS ?projects) (COUNT(DISTINCT ?practice) AS ?practices)
-WHERE {{
-  ?report a vet:Report ; vet:declaredInsightCount ?declaredInsights ; rdfs:label ?label .
-  OPTIONAL {{ ?report vet:declaredLighthouseProjectCount ?declaredProjects }}
-  OPTIONAL {{ ?insight a vet:Insight ; vet:partOfReport ?report .
-             OPTIONAL {{ ?insight dct:title ?title . BIND(?insight AS ?titled) }} }}
-  OPTIONAL {{ ?project a vet:LighthouseProject ; vet:presentedIn ?report }}
-  OPTIONAL {{ ?practice a vet:GoodPractice ; vet:presentedIn ?report }}
-}}
-GROUP BY ?report ?label ?declaredInsights ?declaredProjects
-ORDER BY ?report
-"""
+SELECT ?report (SAMPLE(?name) AS ?label) WHERE {
+  ?report a vet:Report ; vet:declaredInsightCount|vet:declaredViewpointCount|vet:declaredTopicCount
+                         |vet:declaredLighthouseProjectCount ?count .
+  OPTIONAL { ?report rdfs:label ?name }
+} GROUP BY ?report ORDER BY ?report"""  # the reports that declare what they hold
 _CLASSES = "SELECT ?class (COUNT(DISTINCT ?s) AS ?instances) WHERE { ?s a ?class } GROUP BY ?class"
 _SUBJECTS = "SELECT (COUNT(DISTINCT ?s) AS ?subjects) WHERE { ?s ?p ?o }"
 
@@ -40,12 +29,8 @@ _SUBJECTS = "SELECT (COUNT(DISTINCT ?s) AS ?subjects) WHERE { ?s ?p ?o }"
 class ReportCompleteness:
     report: str
     label: str
-    declared_insights: int
-    insights: int
-    titled_insights: int
-    declared_lighthouse_projects: int | None
-    lighthouse_projects: int
-    good_practices: int
+    #: the rows of the completeness query (vetgraph.completeness), the one definition of completeness
+    aspects: list[Aspect] = field(default_factory=list)
 
 
 @dataclass
@@ -59,32 +44,21 @@ class Stats:
 
 
 def compute_stats(loaded: Loaded) -> Stats:
-    from vetgraph.store import OxigraphStore
-
     dataset = loaded.dataset
     unconfirmed = len(dataset.graph(URIRef(UNCONFIRMED_GRAPH)))
     total = len(dataset)
-    store = OxigraphStore.from_dataset(dataset)  # counting is the store's job (the union default graph)
+    store = loaded.store()  # counting is the store's job (the union default graph)
     namespaces = dataset.namespace_manager
     classes: dict[str, int] = {}
     for row in store.query(_CLASSES).as_dicts():
         cls = row["class"]
         classes[cls.n3(namespaces) if isinstance(cls, URIRef) else str(cls)] = int(row["instances"])
     subjects = int(store.query(_SUBJECTS).as_dicts()[0]["subjects"])
-    completeness = []
-    for row in store.query(_COMPLETENESS).as_dicts():
-        completeness.append(
-            ReportCompleteness(
-                report=str(row["report"]),
-                label=str(row["label"]),
-                declared_insights=int(row["declaredInsights"]),
-                insights=int(row["insights"]),
-                titled_insights=int(row["titledInsights"]),
-                declared_lighthouse_projects=int(row["declaredProjects"]) if "declaredProjects" in row else None,
-                lighthouse_projects=int(row["projects"]),
-                good_practices=int(row["practices"]),
-            )
-        )
+    completeness = [
+        ReportCompleteness(str(row["report"]), str(row.get("label") or row["report"]),
+                           reports_completeness(store, row["report"]))
+        for row in store.query(_REPORTS).as_dicts()
+    ]
     return Stats(
         triples=total,
         confirmed_statements=total - unconfirmed,
@@ -101,12 +75,9 @@ def format_summary(stats: Stats) -> str:
         f"{stats.unconfirmed_statements} unconfirmed), {stats.subjects} subjects, {len(stats.classes)} classes"
     ]
     for c in stats.completeness:
-        lines.append(
-            f"completeness of {c.label}: insights {c.insights}/{c.declared_insights} "
-            f"({c.titled_insights} with a title), Lighthouse projects {c.lighthouse_projects}/"
-            f"{c.declared_lighthouse_projects if c.declared_lighthouse_projects is not None else '?'} described, "
-            f"good practices described: {c.good_practices}"
-        )
+        counts = [f"{a.name} {a.described}" + (f"/{a.declared}" if a.declared is not None else "")
+                  for a in c.aspects]
+        lines.append(f"completeness of {c.label} (described/declared): {', '.join(counts)}")
     return "\n".join(lines)
 
 

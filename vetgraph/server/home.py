@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from rdflib import Literal, URIRef
 from rdflib.term import Identifier
 
+from vetgraph.completeness import Aspect, completeness
 from vetgraph.config import ID_BASE, UNCONFIRMED_GRAPH, VET_NS
 from vetgraph.server.describe import Description, describe, labels_of
 from vetgraph.store import Store
@@ -45,11 +46,6 @@ _ACTORS = _PREFIXES + f"""SELECT DISTINCT ?a ?type WHERE {{
 _INSTRUMENTS = _PREFIXES + """SELECT ?i (MIN(STR(?d)) AS ?date) WHERE {
   ?i a vet:PolicyInstrument . OPTIONAL { ?i dct:issued|dct:date|dct:dateAccepted ?d }
 } GROUP BY ?i"""
-_PRACTICES = _PREFIXES + """SELECT ?report (COUNT(DISTINCT ?lh) AS ?lighthouse) (COUNT(DISTINCT ?gp) AS ?practices)
-WHERE {
-  OPTIONAL { ?lh a vet:LighthouseProject ; vet:presentedIn ?report }
-  OPTIONAL { ?gp a ?gpType ; vet:presentedIn ?report . VALUES ?gpType { vet:GoodPractice vet:LighthouseProject } }
-} GROUP BY ?report"""
 _COUNT_ALL = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 _COUNT_UNCONFIRMED = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{UNCONFIRMED_GRAPH}> {{ ?s ?p ?o }} }}"
 
@@ -102,6 +98,8 @@ class HomeData:
     completeness: list[Completeness]
     triples: int
     unconfirmed_statements: int
+    #: the rows of the completeness query (vetgraph.completeness), which `completeness` presents
+    aspects: list[Aspect] = field(default_factory=list)
 
     def of_type(self, local: str) -> list[Component]:
         wanted = VET + local
@@ -138,8 +136,9 @@ def load(store: Store) -> HomeData:
     for component in components.values():
         mentioned.update(v for values in component.values.values() for v, _ in values if isinstance(v, URIRef))
     labels = {**record.labels, **labels_of(store, mentioned)}
-    data = HomeData(report, record, components, actors, instruments, labels, [], triples, unconfirmed)
-    data.completeness = _completeness(store, data, report)
+    data = HomeData(report, record, components, actors, instruments, labels, [], triples, unconfirmed,
+                    completeness(store, report))
+    data.completeness = _completeness(data)
     return data
 
 
@@ -154,29 +153,25 @@ def _most_specific(actors: list[tuple[str, URIRef]]) -> list[tuple[str, URIRef]]
     return sorted(((t, a) for a, t in best.items()), key=lambda item: (order[item[0]], str(item[1])))
 
 
-def _completeness(store: Store, data: HomeData, report: URIRef) -> list[Completeness]:
-    record = data.record
-    assert record is not None
-    declared = {str(p): _int(o) for s, p, o in record.triples if s == report and isinstance(o, Literal)}
-    insights = data.of_type("Insight")
-    titled = [i for i in insights if i.first(DCT + "title") is not None and not i.unconfirmed(DCT + "title")]
-    titled_unconfirmed = [i for i in insights if i.unconfirmed(DCT + "title")]
-    untitled = [i for i in insights if i.first(DCT + "title") is None]
-    note = f"{len(titled)} with a recorded title"
-    if titled_unconfirmed:
-        note += f", {len(titled_unconfirmed)} with an unconfirmed title"
+def _completeness(data: HomeData) -> list[Completeness]:
+    """The completeness table: the counts are the completeness query's; the insights lacking a title are
+    named from the components (the same statements the query counts)."""
+    aspects = {a.name: a for a in data.aspects}
+    insights, titles = aspects["insights"], aspects["insight titles"]
+    unconfirmed = titles.described - aspects["confirmed insight titles"].described
+    note = f"{titles.described} with a recorded title"
+    if unconfirmed:
+        note += f" ({unconfirmed} of them unconfirmed)"
+    untitled = [i for i in data.of_type("Insight") if i.first(DCT + "title") is None]
     if untitled:
         note += f"; title not yet recorded for insight{'s' if len(untitled) > 1 else ''} " + _numbers(untitled)
-    practice_rows = store.query(_PRACTICES, {"report": report}).rows
-    lighthouse, practices = ((_int(practice_rows[0][1]) or 0, _int(practice_rows[0][2]) or 0)
-                             if practice_rows else (0, 0))
-    return [
-        Completeness("insights", declared.get(VET + "declaredInsightCount"), len(insights), note),
-        Completeness("viewpoints", declared.get(VET + "declaredViewpointCount"), len(data.of_type("Viewpoint"))),
-        Completeness("mandate topics", declared.get(VET + "declaredTopicCount"), len(data.of_type("MandateTopic"))),
-        Completeness("Lighthouse projects", declared.get(VET + "declaredLighthouseProjectCount"), lighthouse),
-        Completeness("good practices", None, practices),
-    ]
+    rows = [Completeness("insights", insights.declared, insights.described, note)]
+    for name in ("viewpoints", "mandate topics", "Lighthouse projects"):
+        rows.append(Completeness(name, aspects[name].declared, aspects[name].described))
+    practices = aspects["good practices"]
+    rows.append(Completeness("good practices", practices.declared, practices.described,
+                             "Lighthouse projects included" if practices.described else ""))
+    return rows
 
 
 def _numbers(components: list[Component]) -> str:

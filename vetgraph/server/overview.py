@@ -52,6 +52,7 @@ class Chart:
     rows: list[Row]
     legend: list[tuple[str, str]]
     label_width: int = _LABEL_W
+    caption: str = ""
 
 
 def _state(component: Component, predicate: str) -> str:
@@ -92,7 +93,18 @@ def evidence_map(site: Site, data: HomeData) -> Chart | None:
     width = _LABEL_W + len(headings) * (_CELL_W + _GAP)
     height = _HEAD_H + len(rows) * (_CELL_H + _GAP)
     columns = [(_LABEL_W + i * (_CELL_W + _GAP) + _CELL_W // 2, h) for i, h in enumerate(headings)]
-    return Chart(width, height, columns, rows, list(STATES.items()))
+    return Chart(width, height, columns, rows, list(STATES.items()), caption=_titles_caption(data))
+
+
+def _titles_caption(data: HomeData) -> str:
+    """What the title column adds up to, in the completeness query's numbers (the one definition)."""
+    aspects = {a.name: a for a in data.aspects}
+    if "insight titles" not in aspects:
+        return ""
+    titles, confirmed = aspects["insight titles"], aspects["confirmed insight titles"]
+    of = titles.declared if titles.declared is not None else len(data.of_type("Insight"))
+    return (f"{titles.described} of {of} insights have a title, {confirmed.described} of them stated by a "
+            "source (not only in the graph of unconfirmed statements)")
 
 
 _SHORT = {"AsPrinted": "as printed", "SecondaryWording": "secondary wording", "present": "recorded",
