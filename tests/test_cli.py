@@ -4,33 +4,21 @@ is wrong), never a traceback unless --debug asks for it."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+from conftest import data_with_curation
 
 from vetgraph.cli import main
 from vetgraph.config import Paths
 
-CURATION = Path(__file__).resolve().parent / "data" / "curation"
 BAD_ROW = 'lighthouse-projects.csv:3: column country: "GER" is not an EU country code (did you mean DEU?)'
-
-
-def _data_with(tmp_path: Path, fixture: str) -> Path:
-    """A copy of the project's RDF data plus a curation fixture's spreadsheets."""
-    data = tmp_path / "data"
-    data.mkdir()
-    for path in Paths().data_dir.iterdir():
-        if path.is_file():
-            shutil.copy(path, data)
-    shutil.copytree(CURATION / fixture / "curation", data / "curation")
-    return data
 
 
 @pytest.fixture
 def bad_row(tmp_path: Path, vocab_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The project with one spreadsheet row whose country code is unknown (GER)."""
-    monkeypatch.setenv("VETGRAPH_DATA", str(_data_with(tmp_path, "wrong-country")))
+    monkeypatch.setenv("VETGRAPH_DATA", str(data_with_curation(tmp_path, "wrong-country")))
     monkeypatch.setenv("VETGRAPH_VOCAB", str(vocab_dir))
     return tmp_path
 

@@ -7,30 +7,20 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import app_client
+from conftest import app_client, data_with_curation
 
 from vetgraph.completeness import Aspect, completeness
 from vetgraph.config import ID_BASE, Paths
 
-CURATION = Path(__file__).resolve().parent / "data" / "curation"
 REPORT = ID_BASE + "report/innovation-digitalisation-2020"
 
 
 def _project(tmp_path: Path, fixture: str | None) -> Paths:
     """The real data, or a copy of it with a curation fixture's spreadsheets."""
-    if fixture is None:
-        return Paths()
-    data = tmp_path / "data"
-    data.mkdir()
-    for path in Paths().data_dir.iterdir():
-        if path.is_file():
-            shutil.copy(path, data)
-    shutil.copytree(CURATION / fixture / "curation", data / "curation")
-    return Paths(data_dir=data)
+    return Paths() if fixture is None else Paths(data_dir=data_with_curation(tmp_path, fixture))
 
 
 def _home_page(loaded) -> tuple[dict[str, tuple[str, int]], list[str], str]:

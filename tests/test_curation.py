@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import data_with_curation
 from rdflib import RDF, RDFS, SKOS, Dataset, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF
 
@@ -26,17 +27,6 @@ REPORT = ID("report/innovation-digitalisation-2020")
 SOURCE = URIRef("https://example.org/fixture-source")
 
 
-def data_dir_with(tmp_path: Path, fixture: str) -> Path:
-    """A copy of the project's RDF data plus the fixture's curation folder."""
-    data = tmp_path / "data"
-    data.mkdir()
-    for path in Paths().data_dir.iterdir():
-        if path.is_file():
-            shutil.copy(path, data)
-    shutil.copytree(CURATION / fixture / "curation", data / "curation")
-    return data
-
-
 def triples_of(datasets: list[tuple[Path, Dataset]], subject: URIRef) -> set[tuple]:
     return {(p, o, g) for _, ds in datasets for s, p, o, g in ds.quads((subject, None, None, None))}
 
@@ -47,7 +37,7 @@ def default(g) -> bool:
 
 @pytest.fixture(scope="module")
 def valid(tmp_path_factory, vocab_dir) -> tuple[Path, list[tuple[Path, Dataset]]]:
-    data = data_dir_with(tmp_path_factory.mktemp("valid"), "valid")
+    data = data_with_curation(tmp_path_factory.mktemp("valid"), "valid")
     return data, load_curated(data, vocab_dir)
 
 
@@ -155,7 +145,7 @@ ERROR_CASES = {
 
 @pytest.mark.parametrize("case", sorted(ERROR_CASES))
 def test_each_error_names_file_row_column_and_suggestion(case, tmp_path, vocab_dir):
-    data = data_dir_with(tmp_path, case)
+    data = data_with_curation(tmp_path, case)
     with pytest.raises(CurationError) as caught:
         load_curated(data, vocab_dir)
     assert [str(issue) for issue in caught.value.issues] == ERROR_CASES[case]
@@ -167,7 +157,7 @@ def test_each_error_names_file_row_column_and_suggestion(case, tmp_path, vocab_d
 def test_validate_exits_1_and_prints_the_curator_message(case, tmp_path, vocab_dir, monkeypatch, capsys):
     from vetgraph.cli import main
 
-    monkeypatch.setenv("VETGRAPH_DATA", str(data_dir_with(tmp_path, case)))
+    monkeypatch.setenv("VETGRAPH_DATA", str(data_with_curation(tmp_path, case)))
     monkeypatch.setenv("VETGRAPH_VOCAB", str(vocab_dir))
     assert main(["validate"]) == 1
     err = capsys.readouterr().err
@@ -227,7 +217,7 @@ def test_more_mistakes_get_suggestions(tmp_path, vocab_dir):
 
 
 def test_a_project_in_both_tables_is_reported(tmp_path, vocab_dir):
-    data = data_dir_with(tmp_path, "valid")
+    data = data_with_curation(tmp_path, "valid")
     shutil.copy(data / "curation" / "lighthouse-projects.csv", data / "curation" / "good-practices.csv")
     _, _, issues = read_curated(data, vocab_dir)
     assert [str(i) for i in issues][0] == (
@@ -280,7 +270,7 @@ def test_an_insight_row_replaces_the_not_recorded_title_and_passes_shacl(tmp_pat
 
     seven = ID("insight/7")
     assert (seven, VET("titleEvidence"), VET("NotRecorded")) in loaded.dataset  # the real data
-    data = data_dir_with(tmp_path, "insight")
+    data = data_with_curation(tmp_path, "insight")
     loaded = load_project(Paths(data_dir=data))
     union = loaded.union()
     title = Literal("Fixture title of insight seven (fictional)", lang="en")
@@ -297,7 +287,7 @@ def test_shacl_violations_on_curated_rows_point_to_the_cell(tmp_path):
     from vetgraph.loading import load_project
     from vetgraph.validation import validate
 
-    data = data_dir_with(tmp_path, "insight-conflict")
+    data = data_with_curation(tmp_path, "insight-conflict")
     loaded = load_project(Paths(data_dir=data))
     outcome = validate(loaded)
     located = [f.location for f in outcome.results if f.severity == "Violation"]
@@ -357,7 +347,7 @@ def test_readme_documents_every_column_and_its_example_is_never_parsed():
 def test_build_publishes_nothing_when_a_row_has_a_problem(tmp_path, vocab_dir, monkeypatch, capsys):
     from vetgraph.cli import main
 
-    monkeypatch.setenv("VETGRAPH_DATA", str(data_dir_with(tmp_path, "wrong-country")))
+    monkeypatch.setenv("VETGRAPH_DATA", str(data_with_curation(tmp_path, "wrong-country")))
     monkeypatch.setenv("VETGRAPH_VOCAB", str(vocab_dir))
     out = tmp_path / "release"
     assert main(["build", "--out", str(out), "--quiet"]) != 0
@@ -371,7 +361,7 @@ def test_curated_iris_follow_a_moved_base_like_the_data(tmp_path, vocab_dir):
     import subprocess
     import sys
 
-    data = data_dir_with(tmp_path, "valid")
+    data = data_with_curation(tmp_path, "valid")
     shutil.copy(CURATION / "insight" / "curation" / "insights.csv", data / "curation")
     env = dict(os.environ, VETGRAPH_DATA=str(data), VETGRAPH_VOCAB=str(vocab_dir),
                VETGRAPH_BASE_IRI="http://localhost:8000/")
@@ -402,7 +392,7 @@ def test_load_project_checks_codes_against_the_vocab_dir_it_is_given(tmp_path, v
 
     # FIN, NLD and FRA are in the EU country table but not in the data: only the snapshot can confirm them
     monkeypatch.setenv("VETGRAPH_VOCAB", str(tmp_path / "no-snapshot"))
-    data = data_dir_with(tmp_path, "valid")
+    data = data_with_curation(tmp_path, "valid")
     loaded = load_project(Paths(data_dir=data, vocab_dir=vocab_dir))
     assert (ID("project/fixture-gamma"), VET("country"), COUNTRY("FRA")) in loaded.union()
 
@@ -412,7 +402,7 @@ def test_load_project_parses_each_data_file_once_with_curated_rows(tmp_path, voc
 
     from vetgraph import loading
 
-    data = data_dir_with(tmp_path, "valid")
+    data = data_with_curation(tmp_path, "valid")
     parsed: Counter[Path] = Counter()
     parse_file = loading.parse_file
 
