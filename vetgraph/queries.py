@@ -546,12 +546,12 @@ def _make_store(args: argparse.Namespace) -> Store:
         except ValueError as error:
             raise _UsageError(str(error)) from None
     from vetgraph.loading import load_project
-    from vetgraph.store import OxigraphStore, RdflibStore
+    from vetgraph.store import RdflibStore
 
     loaded = load_project()
     if args.store == "rdflib":
         return RdflibStore(loaded.dataset)
-    return OxigraphStore.from_dataset(loaded.dataset)
+    return loaded.store()
 
 
 def _render(store: Store, query: StoredQuery, bindings: Mapping[str, Identifier], fmt: str) -> tuple[bytes, bool]:
