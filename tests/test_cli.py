@@ -4,6 +4,7 @@ is wrong), never a traceback unless --debug asks for it."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,112 @@ def test_serve_store_passes_the_credentials_on(monkeypatch):
                               auth_env="STORE_AUTH", token_env=None)
     store, _, _ = _remote(args)
     assert store.http.credentials == Credentials("alice", "secret")
+
+
+# --- bad input through the real command line: one line naming the file, line or option; exit 2 -----------
+
+
+def _vetgraph(*args: str | bytes, data: Path | None = None, cwd: Path | None = None):
+    """`python -m vetgraph ARGS` in a process of its own, as a user runs it."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ)
+    if data is not None:
+        env["VETGRAPH_DATA"] = str(data)
+    return subprocess.run([sys.executable, "-m", "vetgraph", *args], capture_output=True, env=env, cwd=cwd,
+                          timeout=600)
+
+
+def _one_line(result, command: str, *words: str) -> str:
+    """The run exited 2 with exactly one line on stderr, `vetgraph COMMAND: ...`, holding `words`."""
+    err = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 2, err
+    assert "Traceback" not in err and err.count("\n") == 1 and err.startswith(f"vetgraph {command}: "), err
+    for word in words:
+        assert word in err, err
+    return err
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    shutil.copytree(Paths().data_dir, data)
+    return data
+
+
+@pytest.mark.parametrize("command", [["validate"], ["stats"], ["query", "insights"], ["build", "--quiet"]],
+                         ids=lambda c: c[0])
+def test_invalid_utf8_in_a_trig_comment_names_file_line_and_column(command, data_copy, tmp_path):
+    report = data_copy / "report.trig"
+    report.write_bytes(b"# caf\xe9: a comment in Latin-1\n" + report.read_bytes())
+    if command[0] == "build":
+        command = [*command, "--out", str(tmp_path / "release")]
+    _one_line(_vetgraph(*command, data=data_copy), command[0], f"{report}:1:6: byte 0xE9 is not UTF-8")
+    assert not (tmp_path / "release").exists()
+
+
+def test_a_byte_order_mark_in_a_trig_file_is_read_like_the_same_file_without_it(data_copy):
+    before = _vetgraph("stats", "--format", "json", data=data_copy)
+    report = data_copy / "report.trig"
+    report.write_bytes(b"\xef\xbb\xbf" + report.read_bytes())
+    after = _vetgraph("stats", "--format", "json", data=data_copy)
+    assert (after.returncode, after.stderr) == (0, b"")
+    assert after.stdout == before.stdout
+
+
+def test_a_ten_megabyte_literal_stops_build_with_its_file(data_copy, tmp_path):
+    big = data_copy / "big.ttl"
+    big.write_text("<https://w3id.org/vetgraph/id/report/innovation-digitalisation-2020> "
+                   f"<http://www.w3.org/2000/01/rdf-schema#comment> \"{'x' * 10_000_000}\"@en .\n")
+    result = _vetgraph("build", "--quiet", "--out", str(tmp_path / "release"), data=data_copy)
+    _one_line(result, "build", f"{big}: a literal of 10,000,000 characters")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]  # no release, no temporary folder
+
+
+def test_an_integer_parameter_of_5000_digits():
+    _one_line(_vetgraph("query", "insight", "--param", "number=" + "9" * 5000), "query",
+              "parameter 'number': an integer of 5000 digits is too long")
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1"])
+def test_a_timeout_that_is_not_a_number_of_seconds(value):
+    _one_line(_vetgraph("query", "insights", "--timeout", value), "query", "--timeout", repr(value))
+
+
+def test_a_validation_cache_that_is_a_file():
+    _one_line(_vetgraph("validate", "--cache", "/etc/hosts"), "validate", "--cache", "/etc/hosts",
+              "is not a folder")
+
+
+def test_release_settings_that_are_not_text(tmp_path):
+    _one_line(_vetgraph("build", "--release", "/bin/ls", "--out", str(tmp_path / "release")), "build",
+              "--release /bin/ls: not a release settings file")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_base_url_that_is_not_a_url(tmp_path):
+    _one_line(_vetgraph("build", "--base-url", "not a url", "--out", str(tmp_path / "release")), "build",
+              "--base-url", "'not a url'")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_port_out_of_range():
+    _one_line(_vetgraph("serve", "--port", "99999"), "serve", "--port", "from 0 to 65535", "'99999'")
+
+
+def test_a_parameter_given_twice():
+    _one_line(_vetgraph("query", "insight", "--param", "number=1", "--param", "number=2"), "query",
+              "--param number is given twice")
+
+
+def test_a_parameter_value_that_is_not_utf8_names_the_parameter():
+    _one_line(_vetgraph("query", "search", b"--param", b"text=\xed\xa0\x80"), "query",
+              "parameter 'text': the value is not valid text")
+
+
+def test_build_changes_since_a_missing_dump(tmp_path):
+    _one_line(_vetgraph("build", "--changes-since", "/nonexistent.nq", "--out", str(tmp_path / "release")),
+              "build", "--changes-since /nonexistent.nq: no such file")
+    assert list(tmp_path.iterdir()) == []

@@ -38,8 +38,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
 EXIT_OK, EXIT_NEGATIVE, EXIT_ERROR = 0, 1, 2
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with the error style of every other error: one line naming the option, exit 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_ERROR, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _top_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="vetgraph",
         description="Linked open data of the ET 2020 Working Group on VET report 'Innovation & Digitalisation'.",
         epilog="commands:\n"
@@ -67,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     name, rest = argv[0], argv[1:]
     module_name, help_text = COMMANDS[name]
     module = importlib.import_module(module_name)
-    parser = argparse.ArgumentParser(prog=f"vetgraph {name}", description=help_text)
+    parser = Parser(prog=f"vetgraph {name}", description=help_text)
     module.add_arguments(parser)
     parser.add_argument("--debug", action="store_true", help="on an error, also print its Python traceback")
     args = parser.parse_args(rest)
@@ -86,6 +93,53 @@ def main(argv: Sequence[str] | None = None) -> int:
         message, code = describe_error(error)
         print(f"vetgraph {name}: {message}", file=sys.stderr)
         return code
+
+
+# --- option types shared by the commands: argparse names the option in the message -----------------------
+
+
+def _number(text: str, kind: type, accept, what: str):
+    """`text` as an int or float that `accept` allows; ArgumentTypeError saying `what` it must be."""
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not accept(value):
+        raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+    return value
+
+
+def seconds(text: str) -> float:
+    """A time limit: a finite number of seconds, 0 or more (nan, inf and negative numbers are refused)."""
+    import math
+
+    return _number(text, float, lambda v: math.isfinite(v) and v >= 0, "a number of seconds, 0 or more")
+
+
+def port(text: str) -> int:
+    """A TCP port, 0 (any free one) to 65535."""
+    return _number(text, int, lambda v: 0 <= v <= 65535, "a port number from 0 to 65535")
+
+
+def web_url(text: str) -> str:
+    """An absolute http(s) URL."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or " " in text:
+        raise argparse.ArgumentTypeError(f"must be an absolute http:// or https:// URL, got {text!r}")
+    return text
+
+
+def folder(text: str) -> Path:
+    """A folder that exists, or that can be made (nothing else of that name is in the way)."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} exists and is not a folder")
+    return path
 
 
 def add_auth_arguments(parser: argparse.ArgumentParser) -> None:

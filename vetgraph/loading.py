@@ -120,7 +120,10 @@ def parse_file(
     if fmt is None:
         raise LoadError(path, f"unknown RDF file extension {path.suffix!r} (known: {', '.join(RDF_FORMATS)})")
     try:
-        quads = list(ox.parse(path=str(path), format=fmt, base_iri=base_iri))
+        if _starts_with_bom(path):  # editors on Windows add an invisible U+FEFF that no RDF grammar allows
+            quads = list(ox.parse(input=path.read_bytes()[len(_BOM):], format=fmt, base_iri=base_iri))
+        else:
+            quads = list(ox.parse(path=str(path), format=fmt, base_iri=base_iri))
     except SyntaxError as error:
         message = re.sub(r"^Parser error at line \d+ between columns \d+ and \d+: ", "", str(error.msg))
         message = re.sub(r" \([^()]*, line \d+\)$", "", message)
@@ -191,7 +194,28 @@ def _prefixes(path: Path) -> list[tuple[str, str]]:
     """The prefixes a Turtle/TriG file declares, so dumps keep readable names."""
     if path.suffix not in (".ttl", ".trig"):
         return []
-    return _PREFIX_RE.findall(path.read_text(encoding="utf-8"))
+    return _PREFIX_RE.findall(utf8_text(path))
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _starts_with_bom(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(len(_BOM)) == _BOM
+
+
+def utf8_text(path: Path) -> str:
+    """The text of a UTF-8 file (without a byte-order mark); LoadError with the line and column of the first
+    byte that is not UTF-8 (Oxigraph's parsers let such bytes pass inside comments)."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - data.rfind(b"\n", 0, error.start)
+        raise LoadError(path, f"byte 0x{data[error.start]:02X} is not UTF-8: save the file as UTF-8", line,
+                        column) from None
 
 
 def load_graph(path: Path) -> Graph:

@@ -131,6 +131,12 @@ def build(options: BuildOptions) -> BuildResult:
         release = Release.load(options.release_file)
     except ReleaseError as error:
         raise BuildError(str(error)) from None
+    except UnicodeDecodeError:
+        raise BuildError(f"--release {options.release_file}: not a release settings file (UTF-8 TOML text, "
+                         "see release.toml)") from None
+    if options.changes_since is not None and not options.changes_since.is_file():
+        raise BuildError(f"--changes-since {options.changes_since}: no such file (the dump of the release "
+                         "to compare with)")
     progress.step("loading ontology, shapes and data")
     loaded = load_project(options.paths)  # a LoadError names the file and line
     progress.step("validating against the SHACL shapes")
@@ -234,10 +240,25 @@ def _dump_writer(part: Part, fmt: DumpFormat) -> Callable[[_Context], None]:
             statements.check(fmt.extension, data)  # a verified dump, or no release
         except ValueError as error:
             raise BuildError(f"{plain.name}: {error}") from None
+        except MemoryError:  # Oxigraph's parsers hold one token in a bounded buffer (16 MiB for JSON-LD)
+            raise BuildError(f"{plain.name}: the dump cannot be read back to check it, a value is too "
+                             f"large: {_largest_literal(ctx.loaded)}") from None
         ctx.dumps.append(Dump(ctx.folder.write(plain.name, data), plain))
         ctx.dumps.append(Dump(ctx.folder.write(packed.name, gzip_bytes(data)), packed))
 
     return write
+
+
+def _largest_literal(loaded: Loaded) -> str:
+    """Where the longest literal of the data is: its file, subject and length (for a dump too large to check)."""
+    from rdflib import Literal
+
+    length, subject = max(((len(o), s) for s, _, o, _ in loaded.dataset.quads((None, None, None, None))
+                           if isinstance(o, Literal)), default=(0, None), key=lambda item: item[0])
+    # the literal is in one of the subject's files, and only a file at least as long can hold it
+    files = [f for f in loaded.subject_files.get(subject, ()) if f.is_file() and f.stat().st_size >= length]  # type: ignore[arg-type]
+    where = ", ".join(sorted(str(f) for f in files)) or "the data"
+    return f"{where}: a literal of {length:,} characters on {subject}"
 
 
 def _write_context(ctx: _Context) -> None:
@@ -456,7 +477,9 @@ def _swap_in(new: Path, target: Path) -> None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
                         help=f"release folder to (re)place (default: {DEFAULT_OUT})")
-    parser.add_argument("--base-url", default=BASE_IRI, metavar="URL",
+    from vetgraph.cli import web_url
+
+    parser.add_argument("--base-url", type=web_url, default=BASE_IRI, metavar="URL",
                         help=f"public base URL of downloads and SPARQL endpoint (default: {BASE_IRI})")
     parser.add_argument("--release", type=Path, default=DEFAULT_RELEASE, metavar="FILE",
                         help=f"release settings: version, dates, dataset description (default: {DEFAULT_RELEASE})")

@@ -41,6 +41,8 @@ _T = TypeVar("_T")
 
 KINDS = ("select", "ask", "construct", "describe")
 PARAM_TYPES = ("iri", "integer", "string", "langstring", "date", "boolean")
+#: Longer integers are refused rather than converted (Python refuses beyond 4300 digits anyway).
+_MAX_INTEGER_DIGITS = 100
 METADATA_KEYS = ("summary", "description", "tags", "params", "example")
 PARAM_KEYS = ("type", "required", "default", "description", "enum", "lang")
 OUTPUT_FORMATS = ("table", "csv", "tsv", "json", "xml", "ttl", "jsonld", "nt", "rdf")
@@ -87,6 +89,10 @@ class Param:
         """The RDF term for a value given as text; ParameterError if it is not of the declared type."""
         from rdflib import Literal, URIRef
 
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a command line in another encoding gives lone surrogates
+            raise ParameterError(self.name, "the value is not valid text (it holds bytes that are not UTF-8)") from None
         if self.enum is not None and value not in self.enum:
             raise ParameterError(self.name, f"{value!r} is not one of: {', '.join(self.enum)}")
         if self.type == "iri":
@@ -94,6 +100,9 @@ class Param:
         if self.type == "integer":
             if not _INTEGER_RE.match(value.strip()):
                 raise ParameterError(self.name, f"expected an integer, got {value!r}")
+            if len(value.strip()) > _MAX_INTEGER_DIGITS:
+                raise ParameterError(self.name, f"an integer of {len(value.strip())} digits is too long "
+                                                f"(at most {_MAX_INTEGER_DIGITS})")
             return Literal(int(value), datatype=URIRef(_XSD + "integer"))
         if self.type == "date":
             import datetime
@@ -454,7 +463,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"a parameter value (repeatable); IRIs without a scheme are read relative to {ID_BASE}")
     parser.add_argument("-f", "--format", choices=OUTPUT_FORMATS, default=None,
                         help="output format (default: table for SELECT/ASK, ttl for CONSTRUCT/DESCRIBE)")
-    parser.add_argument("--timeout", type=float, default=30.0, metavar="S",
+    from vetgraph.cli import seconds
+
+    parser.add_argument("--timeout", type=seconds, default=30.0, metavar="S",
                         help="stop a query that runs longer than S seconds (default 30; 0 = no limit)")
     parser.add_argument("--store", choices=("oxigraph", "rdflib"), default="oxigraph",
                         help="query engine over the local data (default: oxigraph)")
@@ -518,6 +529,8 @@ def _param_values(items: list[str]) -> dict[str, str]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise _UsageError(f"--param expects KEY=VALUE, got {item!r}")
+        if key.strip() in values:  # silently keeping the last one would run another query than asked
+            raise _UsageError(f"--param {key.strip()} is given twice; give each parameter once")
         values[key.strip()] = value
     return values
 

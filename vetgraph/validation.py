@@ -213,12 +213,14 @@ def _positive(text: str) -> int:
 
 def add_validation_arguments(parser: argparse.ArgumentParser) -> None:
     """--jobs and --cache, the same for every command that validates (validate, build, serve, publish)."""
+    from vetgraph.cli import folder
+
     parser.add_argument(
         "--jobs", type=_positive, default=None, metavar="N",
         help="validate partitions of the focus nodes in N processes (default: the usable cores)",
     )
     parser.add_argument(
-        "--cache", type=Path, default=None, metavar="DIR",
+        "--cache", type=folder, default=None, metavar="DIR",
         help="keep each partition's validation results in DIR and reuse them while the partition is unchanged",
     )
 

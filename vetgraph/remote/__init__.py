@@ -85,7 +85,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="no staging graphs: replace each graph directly (stores without SPARQL 1.1 MOVE)")
     parser.add_argument("--batch-size", type=int, default=10_000, metavar="N",
                         help="triples per INSERT DATA request with --protocol update (default 10000)")
-    parser.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS",
+    from vetgraph.cli import seconds
+
+    parser.add_argument("--timeout", type=seconds, default=600.0, metavar="SECONDS",
                         help="time limit of one request (default 600)")
     parser.add_argument("--retries", type=int, default=3, metavar="N",
                         help="retries after a connection failure or a 5xx answer (default 3; never after 4xx)")

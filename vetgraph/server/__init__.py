@@ -39,10 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                           "1.1 endpoint at /sparql, resource pages at /id/..., stored queries at /queries, "
                           "query UI, downloads.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    from vetgraph.cli import port, seconds
+
+    parser.add_argument("--port", type=port, default=8000, help="port (default 8000; 0 picks a free one)")
     parser.add_argument("--base-url", metavar="URL",
                         help="public address of the server, if not http://HOST:PORT/ (e.g. behind a proxy)")
-    parser.add_argument("--timeout", type=float, default=10.0, metavar="S",
+    parser.add_argument("--timeout", type=seconds, default=10.0, metavar="S",
                         help="time limit of every query in seconds (default 10)")
     parser.add_argument("--workers", type=int, default=2, metavar="N",
                         help="query worker processes (default 2); a query at the time limit costs one, "
