@@ -87,9 +87,7 @@ def loaded(paths: Paths):
 @pytest.fixture(scope="session")
 def oxigraph_store(loaded):
     """The real data in an in-memory Oxigraph store, loaded once."""
-    from vetgraph.store import OxigraphStore
-
-    return OxigraphStore.from_dataset(loaded.dataset)
+    return loaded.store()
 
 
 @pytest.fixture(scope="session")

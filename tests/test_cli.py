@@ -203,3 +203,22 @@ def test_build_changes_since_a_missing_dump(tmp_path):
     _one_line(_vetgraph("build", "--changes-since", "/nonexistent.nq", "--out", str(tmp_path / "release")),
               "build", "--changes-since /nonexistent.nq: no such file")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_each_command_converts_the_data_to_the_store_once(monkeypatch, capsys):
+    """Loaded caches its conversion to Oxigraph: validate's summary, stats and the completeness query share it."""
+    from vetgraph.store import OxigraphStore
+
+    conversions = []
+    convert = OxigraphStore.from_dataset.__func__  # type: ignore[attr-defined]
+
+    def counting(cls, dataset):
+        conversions.append(dataset)
+        return convert(cls, dataset)
+
+    monkeypatch.setattr(OxigraphStore, "from_dataset", classmethod(counting))
+    for command in (["stats"], ["validate"], ["query", "completeness"]):
+        conversions.clear()
+        assert main(command) == 0
+        assert len(conversions) == 1, command
+    capsys.readouterr()
