@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from vetgraph.config import BASE_IRI, CANONICAL_BASE, PROJECT_ROOT, VET_NS, Paths
+from vetgraph.errors import CannotRun
 
 if TYPE_CHECKING:  # rdflib is imported lazily: `vetgraph links --help` needs no RDF library
     from rdflib import Graph, URIRef
@@ -91,7 +92,7 @@ EXIT_OK, EXIT_ERRORS, EXIT_CANNOT_RUN = 0, 1, 2
 ERROR, WARNING = "error", "warning"
 
 
-class VocabularyError(Exception):
+class VocabularyError(CannotRun):
     """The snapshots cannot be used: the folder is missing, empty or holds a file that does not parse."""
 
 
@@ -695,11 +696,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from vetgraph.loading import load_project
 
-    try:
-        snapshot = load_snapshot(args.vocab)
-    except VocabularyError as error:
-        print(f"vetgraph links: {error}", file=sys.stderr)
-        return EXIT_CANNOT_RUN
+    snapshot = load_snapshot(args.vocab)  # vetgraph.cli reports a VocabularyError (exit 2)
     loaded = load_project(data_files=args.data)  # vetgraph.cli reports what cannot be loaded
     report = check_links(loaded, snapshot)
     if args.format == "json":

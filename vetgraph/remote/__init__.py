@@ -18,6 +18,7 @@ import sys
 
 from vetgraph.cli import add_auth_arguments
 from vetgraph.config import DATASET_IRI
+from vetgraph.errors import CannotRun, UsageError
 from vetgraph.remote.endpoint import RemoteStore
 from vetgraph.remote.http import Credentials, HttpClient, RemoteError, split_credentials
 from vetgraph.remote.publish import Endpoints, Publisher, PublishError, plan_graphs
@@ -116,8 +117,7 @@ def run(args: argparse.Namespace) -> int:
         endpoints = Endpoints.derive(endpoint, args.protocol, args.query_endpoint, args.update_endpoint)
         _check_iri(args.graph, "--graph")
     except (ValueError, RemoteError) as error:
-        print(f"vetgraph publish: {error}", file=sys.stderr)
-        return EXIT_ERROR
+        raise UsageError(str(error)) from None
 
     from vetgraph.cli import load_validated
     from vetgraph.memory import release_freed_memory
@@ -132,8 +132,7 @@ def run(args: argparse.Namespace) -> int:
         plans = plan_graphs(source, args.graph)
         Publisher(http, endpoints, staging=not args.direct, batch_size=args.batch_size).publish(source, plans)
     except RemoteError as error:
-        print(f"publish failed: {http.scrub(error.message)}", file=sys.stderr)
-        return EXIT_ERROR
+        raise CannotRun(f"publish failed: {http.scrub(error.message)}") from None
     finally:
         http.close()
     return EXIT_OK

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import socket
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -74,18 +73,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         choices=("critical", "error", "warning", "info", "debug"), help="server log level")
 
 
-def _fail(message: str, code: int = EXIT_ERROR) -> int:
-    print(f"vetgraph serve: {message}", file=sys.stderr)
-    return code
-
-
 def run(args: argparse.Namespace) -> int:
+    from vetgraph.errors import CannotRun, UsageError
     from vetgraph.loading import load_graph
 
     if args.timeout <= 0:
-        return _fail("--timeout must be more than 0 seconds")
+        raise UsageError("--timeout must be more than 0 seconds")
     if args.workers < 1:
-        return _fail("--workers must be at least 1")
+        raise UsageError("--workers must be at least 1")
     paths = Paths()
     # vetgraph.cli reports what cannot be loaded (exit 2) and data that do not conform (exit 1)
     if args.store:
@@ -105,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         sock.bind((args.host, args.port))
     except OSError as error:
         sock.close()
-        return _fail(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}")
+        raise CannotRun(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if family == socket.AF_INET6 else args.host
     base_url = args.base_url or f"http://{host}:{port}/"
