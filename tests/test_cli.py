@@ -92,7 +92,8 @@ def test_serve_store_passes_the_credentials_on(monkeypatch):
     monkeypatch.setenv("STORE_AUTH", "alice:secret")
     args = argparse.Namespace(store="http://127.0.0.1:9/sparql", timeout=5.0, user=None, password=None,
                               auth_env="STORE_AUTH", token_env=None)
-    store, _, _ = _remote(args)
+    store, _, _, ontology = _remote(args, Paths())
+    assert ontology is not None
     assert store.http.credentials == Credentials("alice", "secret")
 
 

@@ -27,8 +27,8 @@ if TYPE_CHECKING:  # heavy imports happen in run()
     from vetgraph.queries import StoredQuery
     from vetgraph.store import Store
 
-#: What `run` serves: the store, the prefixes of its answers and the time its data last changed.
-Served = tuple["Store", "dict[str, str] | None", "datetime | None"]
+#: What `run` serves: the store, the prefixes of its answers, the time its data last changed, the ontology.
+Served = tuple["Store", "dict[str, str] | None", "datetime | None", "Graph | None"]
 
 EXIT_OK, EXIT_NEGATIVE, EXIT_ERROR = 0, 1, 2
 
@@ -75,8 +75,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from vetgraph.errors import CannotRun, UsageError
-    from vetgraph.loading import load_graph
-
     if args.timeout <= 0:
         raise UsageError("--timeout must be more than 0 seconds")
     if args.workers < 1:
@@ -84,10 +82,9 @@ def run(args: argparse.Namespace) -> int:
     paths = Paths()
     # vetgraph.cli reports what cannot be loaded (exit 2) and data that do not conform (exit 1)
     if args.store:
-        store, prefixes, last_modified = _remote(args)
+        store, prefixes, last_modified, ontology = _remote(args, paths)
     else:
-        store, prefixes, last_modified = _validated_store(paths, args)
-    ontology = load_graph(paths.ontology_file) if paths.ontology_file.is_file() else None
+        store, prefixes, last_modified, ontology = _validated_store(paths, args)
     from vetgraph.queries import load_catalogue
 
     catalogue = load_catalogue(args.queries)
@@ -116,29 +113,31 @@ def _validated_store(paths: Paths, args: argparse.Namespace) -> Served:
 
     loaded = load_validated(paths, args.data, jobs=args.jobs, cache=args.cache,
                             consequence="the data do not conform to the shapes; fix them before serving")
-    served = _local(loaded, paths)
+    served = _local(loaded)
     del loaded
     release_freed_memory()
     return served
 
 
-def _local(loaded: Loaded, paths: Paths) -> Served:
+def _local(loaded: Loaded) -> Served:
     from datetime import timezone
 
     store = loaded.store()
     prefixes = {prefix: str(ns) for prefix, ns in loaded.dataset.namespaces() if prefix}
-    files = [Path(f) for f in loaded.files] + [paths.ontology_file]
+    files = [Path(f) for f in loaded.files] + [loaded.paths.ontology_file]
     mtimes = [f.stat().st_mtime for f in files if f.is_file()]
     last_modified = datetime.fromtimestamp(max(mtimes), tz=timezone.utc) if mtimes else None
-    return store, prefixes, last_modified
+    return store, prefixes, last_modified, loaded.ontology
 
 
-def _remote(args: argparse.Namespace) -> Served:
+def _remote(args: argparse.Namespace, paths: Paths) -> Served:
     from vetgraph.errors import UsageError
+    from vetgraph.loading import load_graph
     from vetgraph.remote import RemoteStore, credentials_from
 
+    ontology = load_graph(paths.ontology_file) if paths.ontology_file.is_file() else None
     try:
-        return RemoteStore(args.store, timeout=args.timeout, auth=credentials_from(args)), None, None
+        return RemoteStore(args.store, timeout=args.timeout, auth=credentials_from(args)), None, None, ontology
     except ValueError as error:  # a malformed --store URL, inconsistent credentials
         raise UsageError(str(error)) from None
 
