@@ -13,9 +13,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from vetgraph import __version__
 
@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 EXIT_OK, EXIT_NEGATIVE, EXIT_ERROR = 0, 1, 2
+_N = TypeVar("_N", int, float)
 
 
 class Parser(argparse.ArgumentParser):
@@ -98,13 +99,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 # --- option types shared by the commands: argparse names the option in the message -----------------------
 
 
-def _number(text: str, kind: type, accept, what: str):
+def _number(text: str, kind: Callable[[str], _N], accept: Callable[[_N], bool], what: str) -> _N:
     """`text` as an int or float that `accept` allows; ArgumentTypeError saying `what` it must be."""
     try:
         value = kind(text)
     except ValueError:
-        value = None
-    if value is None or not accept(value):
+        raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
+    if not accept(value):
         raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
     return value
 
@@ -158,7 +159,8 @@ def add_auth_arguments(parser: argparse.ArgumentParser) -> None:
 
 def describe_error(error: Exception) -> tuple[str, int]:
     """The message and the exit code of an error that ends a command (pySHACL's convention: 1 the input was
-    read and does not conform, 2 it cannot be read or an option is wrong)."""
+    read and does not conform, 2 it cannot be read or an option is wrong). The violations a NotConforming
+    carries are printed first, as `vetgraph validate` prints them."""
     from vetgraph.errors import CannotRun, LoadError, NotConforming
 
     if isinstance(error, NotConforming):
