@@ -34,9 +34,9 @@ def dataset() -> Dataset:
 def store() -> pyoxigraph.Store:
     """The graph in a new in-memory pyoxigraph `Store`, its two graphs kept apart: query with
     `use_default_graph_as_union=True` to see both, as the stored queries do."""
-    from vetgraph.store import OxigraphStore
+    from vetgraph.loading import load_project
 
-    return OxigraphStore.from_dataset(dataset()).store
+    return load_project().store().store
 
 
 def query(name: str, /, **params: object) -> list[dict[str, Identifier]] | bool | Graph:
@@ -68,9 +68,8 @@ def _store() -> OxigraphStore:
     global _loaded_store
     if _loaded_store is None:
         from vetgraph.loading import load_project
-        from vetgraph.store import OxigraphStore
 
-        _loaded_store = OxigraphStore.from_dataset(load_project().dataset)
+        _loaded_store = load_project().store()
     return _loaded_store
 
 
