@@ -92,7 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             traceback.print_exc()
         message, code = describe_error(error)
-        print(f"vetgraph {name}: {message}", file=sys.stderr)
+        for line in message.splitlines() or [""]:  # one line per problem (e.g. per spreadsheet row)
+            print(f"vetgraph {name}: {line}", file=sys.stderr)
         return code
 
 
