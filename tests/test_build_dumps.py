@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -18,6 +21,7 @@ from vetgraph.loading import load_data
 from vetgraph.terms import to_rdflib
 
 FIXTURE = Path(__file__).parent / "data" / "build" / "data" / "fixture.trig"
+PREFIX_EX = "@prefix ex: <https://example.org/> .\n"
 RDFLIB_FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "rdf": "xml", "trig": "trig", "nq": "nquads"}
 
 
@@ -116,8 +120,37 @@ def test_symmetric_blank_nodes_keep_distinct_labels() -> None:
         graph.add((node, p, Literal("same")))
     prepared = dumps.prepare(graph)
     labels = {q.object.value for q in prepared.quads if isinstance(q.object, ox.BlankNode)}
-    assert len(labels) == 3
+    assert labels == {"c14n0", "c14n1", "c14n2"}  # RDFC-1.0's canonical labels
     assert prepared.serialize("nt") == dumps.prepare(graph).serialize("nt")
+
+
+def test_blank_node_labels_are_the_w3c_canonical_ones() -> None:
+    # RDFC-1.0 (https://www.w3.org/TR/rdf-canon/, 4.6 "Hash First Degree Quads") labels blank nodes in the
+    # order of the SHA-256 of their quads with the node as _:a: 982c86... for the node with 1, f0564c... for
+    # the one with 2 (computed by hand from the spec), so the node with 1 is c14n0 whatever the input order.
+    text = PREFIX_EX + "ex:s ex:p [ ex:n 2 ] , [ ex:n 1 ] .\n"
+    integer = "^^<http://www.w3.org/2001/XMLSchema#integer>"
+    assert dumps.prepare(Graph().parse(data=text, format="turtle")).serialize("nt").decode().splitlines() == [
+        "<https://example.org/s> <https://example.org/p> _:c14n0 .",
+        "<https://example.org/s> <https://example.org/p> _:c14n1 .",
+        f'_:c14n0 <https://example.org/n> "1"{integer} .',
+        f'_:c14n1 <https://example.org/n> "2"{integer} .',
+    ]
+
+
+def test_dumps_are_byte_identical_across_processes_and_hash_seeds() -> None:
+    # Each process gives the fixture's nested blank nodes new labels and its sets a new order.
+    script = (
+        "import sys; from pathlib import Path; from vetgraph import contents, dumps; "
+        "from vetgraph.loading import load_data; p = dumps.prepare(load_data([Path(sys.argv[1])])[0]); "
+        "sys.stdout.buffer.write(b''.join(part.select(p).serialize(f.name) for part, f in contents.dump_parts()))"
+    )
+    outputs = set()
+    for seed in ("1", "4242"):
+        done = subprocess.run([sys.executable, "-c", script, str(FIXTURE)], capture_output=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}, check=True)
+        outputs.add(done.stdout)
+    assert len(outputs) == 1 and b"_:c14n" in next(iter(outputs))
 
 
 def test_ntriples_and_nquads_lines_are_sorted() -> None:

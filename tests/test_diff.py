@@ -189,3 +189,14 @@ def test_markdown_format_groups_resources_by_what_happened(tmp_path, capsys):
     assert text.index("## New resources\n\n### C\n") < text.index("## Changed resources\n\n### A\n") < text.index(
         "## Removed resources\n\n### B\n")
     assert "<https://example.org/a>\n\n```diff\n- ex:n 1\n+ ex:n 2\n```" in text
+
+
+def test_a_blank_node_shared_by_two_graphs_is_one_node(tmp_path, capsys):
+    # The same statements per graph, but in OLD one blank node links the two graphs and in NEW two nodes do
+    # not: canonicalising each graph on its own (as before) called them equal.
+    graph = "<https://example.org/g>"
+    shared = f"<https://example.org/s> <https://example.org/p> _:x .\n_:x <https://example.org/n> \"1\" {graph} .\n"
+    split = f"<https://example.org/s> <https://example.org/p> _:x .\n_:y <https://example.org/n> \"1\" {graph} .\n"
+    old, new = write(tmp_path / "old.nq", shared), write(tmp_path / "new.nq", split)
+    assert run_diff(capsys, str(old), str(new))[0] == 1
+    assert run_diff(capsys, str(old), str(old))[:2] == (0, "no changes\n")

@@ -3,8 +3,8 @@
 OLD and NEW are RDF dumps in any format the loader reads (.ttl .trig .nt .nq .rdf .jsonld); NEW omitted
 (or `-`) means the current data of the project, curated spreadsheet rows included. Statements are compared
 with their named graph, so a statement that moves into or out of the graph of unconfirmed statements is a
-change. Blank nodes are compared after canonical relabelling (rdflib.compare), so two parses of one file
-are equal. Exit codes: 0 equal, 1 different, 2 cannot compare (a file that does not load).
+change. Blank nodes are compared after canonical relabelling (W3C RDFC-1.0, `vetgraph.canonical`), so two
+parses of one file are equal. Exit codes: 0 equal, 1 different, 2 cannot compare (a file that does not load).
 
 `changes_markdown(old, new)` renders the same comparison as the CHANGES.md of a release.
 """
@@ -23,6 +23,7 @@ from rdflib import RDFS, SKOS, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import DCTERMS, FOAF, XSD, NamespaceManager
 
+from vetgraph.canonical import canonical_rdflib_quads
 from vetgraph.config import BASE_IRI, ID_BASE
 
 EXIT_EQUAL, EXIT_DIFFERENT, EXIT_ERROR = 0, 1, 2
@@ -99,22 +100,13 @@ def _graph_name(name: Any) -> URIRef | None:
 
 
 def quads(data: Graph | Dataset, triples: bool = False) -> set[Quad]:
-    """The statements of a graph or dataset as quads, blank nodes canonically relabelled per graph; with
+    """The statements of a graph or dataset as quads, blank nodes canonically relabelled (RDFC-1.0); with
     `triples`, all in the default graph (the view of a dump format without named graphs)."""
-    from rdflib.compare import to_canonical_graph
-
-    by_graph: dict[URIRef | None, Graph] = {}
     if isinstance(data, Dataset):
-        for s, p, o, g in data.quads((None, None, None, None)):
-            by_graph.setdefault(None if triples else _graph_name(g), Graph()).add((s, p, o))
+        rows = [(s, p, o, None if triples else _graph_name(g)) for s, p, o, g in data.quads((None, None, None, None))]
     else:
-        by_graph[None] = data
-    found: set[Quad] = set()
-    for name, graph in by_graph.items():
-        has_bnodes = any(isinstance(t, BNode) for triple in graph for t in (triple[0], triple[2]))
-        source = to_canonical_graph(graph) if has_bnodes else graph
-        found.update((s, p, o, name) for s, p, o in source)
-    return found
+        rows = [(s, p, o, None) for s, p, o in data]
+    return set(canonical_rdflib_quads(rows))
 
 
 def _labels(statements: Iterable[Quad]) -> dict[Any, str]:

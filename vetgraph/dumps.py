@@ -1,9 +1,10 @@
 """Deterministic serializations: the same graph gives the same bytes, so diffs between releases mean something.
 
-Statements are converted once to Oxigraph terms, blank nodes get labels computed from their neighbourhood
-(not from parse order), and everything is sorted before it is written. Turtle, TriG, RDF/XML, N-Triples and
-N-Quads are written by Oxigraph's serializers (linear; rdflib's Turtle writer is super-linear, rdflib issue
-#2135); JSON-LD is written here, because Oxigraph writes only expanded JSON-LD and we publish a compact one.
+Statements are converted once to Oxigraph terms, blank nodes get their W3C RDFC-1.0 canonical labels
+(`vetgraph.canonical`, not parse order), and everything is sorted before it is written. Turtle, TriG,
+RDF/XML, N-Triples and N-Quads are written by Oxigraph's serializers (linear; rdflib's Turtle writer is
+super-linear, rdflib issue #2135); JSON-LD is written here, because Oxigraph writes only expanded JSON-LD
+and we publish a compact one.
 
 Formats that can hold named graphs (TriG, N-Quads, JSON-LD) keep the statements of each named graph (e.g. the
 unconfirmed ones) in that graph. A triple format (Turtle, N-Triples, RDF/XML) has no graphs, so it is written
@@ -27,6 +28,7 @@ import pyoxigraph as ox
 from rdflib import Dataset, Graph
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
+from vetgraph.canonical import canonical_quads
 from vetgraph.loading import RDF_FORMATS
 from vetgraph.terms import to_oxigraph
 
@@ -35,8 +37,6 @@ _TYPE_KEY = f"<{RDF_TYPE}>"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 #: A namespace can serve as a JSON-LD prefix only if it ends with one of these (JSON-LD 1.1, "prefix flag").
 _GEN_DELIMS = ("/", "#", ":", "?", "@", "[", "]")
-#: Rounds of neighbourhood hashing for blank-node labels; enough for any tree of nested blank nodes this deep.
-_BNODE_ROUNDS = 16
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def _key(term: object) -> str:
 
 @dataclass
 class Prepared:
-    """Statements ready to write: stable blank-node labels, sorted, with the prefixes they use."""
+    """Statements ready to write: canonical blank-node labels, sorted, with the prefixes they use."""
 
     quads: list[ox.Quad]
     #: (graph, subject, predicate, object) sort keys of `quads`, in the same order: N-Triples forms
@@ -163,7 +163,7 @@ def prepare(source: Dataset | Graph, namespaces: Iterable[tuple[str, object]] | 
         graph = default if g is None or g == DATASET_DEFAULT_GRAPH_ID else term(_graph_name(g))
         rows.append((graph, term(s), term(p), term(o)))
     if any(isinstance(value, ox.BlankNode) for value, _ in converted.values()):
-        quads = stable_blank_nodes([ox.Quad(s[0], p[0], o[0], g[0]) for g, s, p, o in rows])
+        quads = canonical_quads([ox.Quad(s[0], p[0], o[0], g[0]) for g, s, p, o in rows])
         keyed = [((_key(q.graph_name), str(q.subject), str(q.predicate), str(q.object)), q) for q in quads]
     else:
         keyed = [((g[1], s[1], p[1], o[1]), ox.Quad(s[0], p[0], o[0], g[0])) for g, s, p, o in rows]
@@ -207,48 +207,6 @@ def used_prefixes(namespaces: Iterable[tuple[str, object]], used: Iterable[str])
             chosen[prefix] = namespace
             taken.add(namespace)
     return chosen
-
-
-def stable_blank_nodes(quads: list[ox.Quad]) -> list[ox.Quad]:
-    """Relabel blank nodes from a hash of their surroundings, so labels do not depend on parse order.
-
-    Colour refinement: each round, a node's label is the hash of its previous label and of the sorted
-    statements it takes part in (with neighbouring blank nodes by their previous label). Nodes that stay
-    indistinguishable are symmetric in practice; they are then numbered in order of their old labels."""
-    if not any(isinstance(t, ox.BlankNode) for q in quads for t in (q.subject, q.object)):
-        return quads
-    nodes = sorted({t.value for q in quads for t in (q.subject, q.object) if isinstance(t, ox.BlankNode)})
-    label = dict.fromkeys(nodes, "")
-
-    def show(term: object) -> str:
-        return "_:" + label[term.value] if isinstance(term, ox.BlankNode) else str(term)
-
-    for _ in range(_BNODE_ROUNDS):
-        signatures: dict[str, list[str]] = defaultdict(list)
-        for q in quads:
-            graph = _key(q.graph_name)
-            if isinstance(q.subject, ox.BlankNode):
-                signatures[q.subject.value].append(f"out {q.predicate} {show(q.object)} {graph}")
-            if isinstance(q.object, ox.BlankNode):
-                signatures[q.object.value].append(f"in {q.predicate} {show(q.subject)} {graph}")
-        refined = {
-            n: hashlib.sha256("\n".join([label[n], *sorted(signatures[n])]).encode()).hexdigest() for n in nodes
-        }
-        classes_before, classes_after = len(set(label.values())), len(set(refined.values()))
-        label = refined
-        if classes_after == classes_before:
-            break
-    final: dict[str, ox.BlankNode] = {}
-    used: dict[str, int] = defaultdict(int)
-    for n in sorted(nodes, key=lambda n: label[n]):
-        digest = label[n][:16]
-        final[n] = ox.BlankNode(f"b{digest}" + (f"x{used[digest]}" if used[digest] else ""))
-        used[digest] += 1
-
-    def relabel(term):
-        return final[term.value] if isinstance(term, ox.BlankNode) else term
-
-    return [ox.Quad(relabel(q.subject), q.predicate, relabel(q.object), q.graph_name) for q in quads]
 
 
 def _well_formed_xml(data: bytes) -> None:
