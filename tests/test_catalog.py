@@ -11,10 +11,11 @@ from conftest import require_shared
 from rdflib import RDF, Dataset, Graph, Literal, Namespace, URIRef
 from test_build import BASE_URL
 
-from vetgraph.catalog import DCAT_VERSION, EU_LABELS, SCHEME_TITLES, SPDX
+from vetgraph.catalog import DCAT_VERSION, SPDX
 from vetgraph.config import DATASET_IRI
 from vetgraph.contents import dump_files
 from vetgraph.dumps import FORMATS, sha256_hex
+from vetgraph.reference import eu_labels, scheme_titles
 
 # Plain Namespaces: pytest probes module attributes, and rdflib's closed namespaces warn on unknown names.
 SH = Namespace("http://www.w3.org/ns/shacl#")
@@ -70,6 +71,9 @@ def test_catalog_conforms_to_dcat_ap_3(which: str, request: pytest.FixtureReques
     assert violations == sorted((c, SPDX.algorithm, SPDX.checksumAlgorithm_sha256) for c in checksums)
     # ... and with that one pattern removed from the shapes, there is none at all.
     assert dcat_ap_violations(catalog, vocab_dir, without_defect=True) == []
+
+
+EU_LABELS, SCHEME_TITLES = eu_labels("en"), scheme_titles("en")
 
 
 def test_eu_labels_are_those_of_the_eu_tables(vocab_dir: Path) -> None:

@@ -105,3 +105,15 @@ def test_build_from_another_folder_writes_the_checkouts_release_there(installed:
     # dist/ of the working folder, never inside the installed package; release.toml came along.
     assert (elsewhere / "dist" / "SHA256SUMS").read_bytes() == (tmp_path / "dist" / "SHA256SUMS").read_bytes()
     assert not list(installed.parent.rglob("SHA256SUMS"))
+
+
+@pytest.mark.slow
+def test_the_reference_labels_come_with_the_wheel(installed: Path, elsewhere: Path) -> None:
+    from vetgraph.reference import eu_labels, term_labels
+
+    script = "import vetgraph.reference as r; print(r.__file__); print(len(r.term_labels()), len(r.eu_labels('en')))"
+    done = _run([str(installed / "python"), "-c", script], cwd=elsewhere)
+    assert done.returncode == 0, done.stderr
+    where, counts = done.stdout.splitlines()
+    assert "site-packages" in where and not where.startswith(str(PROJECT_ROOT))
+    assert counts.split() == [str(len(term_labels())), str(len(eu_labels("en")))]

@@ -3,8 +3,8 @@
 The settings (version, dates, title, keywords, themes, URLs) come from `release.toml`, never from the clock.
 The catalogue states, for every EU vocabulary IRI it uses, the class DCAT-AP's range shapes expect (e.g.
 `language/ENG a dct:LinguisticSystem`) and the concept's English label as the EU table gives it
-(`EU_LABELS`, checked against the vocabulary snapshots by the tests), so a harvester without those tables
-still sees what the IRIs mean.
+(the reference file `vetgraph/reference/eu-concepts.ttl`, checked against the vocabulary snapshots by the
+tests), so a harvester without those tables still sees what the IRIs mean.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, VOID, XSD
 from vetgraph.config import DATASET_IRI, ID_BASE, ONTOLOGY_IRI, UNCONFIRMED_GRAPH
 from vetgraph.contents import ALL_GRAPHS, DumpFile, Part, dump_parts
 from vetgraph.dumps import FORMATS, RDF_TYPE, DumpFormat, Prepared
+from vetgraph.reference import eu_labels, scheme_titles
 
 try:
     import tomllib
@@ -45,37 +46,6 @@ SPARQL_PROTOCOL = URIRef("https://www.w3.org/TR/sparql11-protocol/")
 #: W3C format IRIs (http://www.w3.org/ns/formats/) of the dumps, for void:feature.
 W3C_FORMATS = {
     "ttl": "Turtle", "nt": "N-Triples", "jsonld": "JSON-LD", "rdf": "RDF_XML", "trig": "TriG", "nq": "N-Quads",
-}
-
-#: English labels (skos:prefLabel) of the EU vocabulary concepts a catalogue may use, copied from the EU tables
-#: (snapshots in ../shared/vocab; tests/test_catalog.py checks every entry against them).
-EU_LABELS: dict[str, str] = {
-    AUTHORITY + "data-theme/EDUC": "Education, culture and sport",
-    AUTHORITY + "data-theme/TECH": "Science and technology",
-    AUTHORITY + "data-theme/SOCI": "Population and society",
-    AUTHORITY + "language/ENG": "English",
-    AUTHORITY + "country/EUR": "European Union",
-    AUTHORITY + "licence/CC_BY_4_0": "Creative Commons Attribution 4.0 International",
-    AUTHORITY + "access-right/PUBLIC": "public",
-    AUTHORITY + "frequency/IRREG": "irregular",
-    AUTHORITY + "file-type/RDF_TURTLE": "RDF Turtle",
-    AUTHORITY + "file-type/RDF_N_TRIPLES": "RDF N-Triples",
-    AUTHORITY + "file-type/JSON_LD": "JSON-LD",
-    AUTHORITY + "file-type/RDF_XML": "RDF XML",
-    AUTHORITY + "file-type/RDF_TRIG": "RDF TriG",
-    AUTHORITY + "file-type/RDF_N_QUADS": "RDF N-Quads",
-    "http://purl.org/adms/licencetype/Attribution": "Attribution",
-    "http://eurovoc.europa.eu/795": "vocational education",
-    "http://eurovoc.europa.eu/1074": "vocational training",
-    "http://eurovoc.europa.eu/1439": "innovation",
-    "http://eurovoc.europa.eu/c_658ff033": "digital transformation",
-    "http://eurovoc.europa.eu/7219": "digital technology",
-    "http://eurovoc.europa.eu/2467": "education policy",
-}
-#: Titles (dct:title) of the concept schemes the catalogue names as theme taxonomies.
-SCHEME_TITLES: dict[str, str] = {
-    AUTHORITY + "data-theme": "Data theme",
-    "http://eurovoc.europa.eu/100141": "EuroVoc",
 }
 
 NAMESPACES: dict[str, str] = {
@@ -153,8 +123,8 @@ class Release:
         )
         for key, values in (("themes", release.themes), ("spatial", release.spatial)):
             for iri in values:
-                if iri not in EU_LABELS:
-                    message = f"{iri} has no English label in vetgraph.catalog.EU_LABELS"
+                if iri not in eu_labels("en"):
+                    message = f"{iri} has no English label in vetgraph/reference/eu-concepts.ttl"
                     raise ReleaseError(path, f"[dataset] {key}", message)
         if not any(iri.startswith(AUTHORITY + "data-theme/") for iri in release.themes):
             raise ReleaseError(path, "[dataset] themes", "DCAT-AP needs at least one EU data theme (data-theme/...)")
@@ -273,7 +243,7 @@ class _Describer:
         node = URIRef(iri)
         for cls in types:
             self.graph.add((node, RDF.type, cls))
-        self.graph.add((node, SKOS.prefLabel, Literal(EU_LABELS[iri], lang="en")))
+        self.graph.add((node, SKOS.prefLabel, Literal(eu_labels("en")[iri], lang="en")))
         return node
 
     def media_type(self, media_type: str) -> URIRef:
@@ -318,7 +288,7 @@ def catalog_graph(release: Release, base_url: str, dumps: Sequence[Dump], cites:
         g.add((catalog, *triple))
     for node in spatial:
         g.add((catalog, DCTERMS.spatial, node))
-    for scheme, title in SCHEME_TITLES.items():
+    for scheme, title in scheme_titles("en").items():
         if any(theme.startswith(scheme.rsplit("/", 1)[0]) for theme in release.themes):
             g.add((catalog, DCAT.themeTaxonomy, URIRef(scheme)))
             g.add((URIRef(scheme), RDF.type, SKOS.ConceptScheme))
