@@ -16,12 +16,14 @@ from datetime import date
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, VOID, XSD
+from rdflib import Graph, Literal, URIRef
 
+from vetgraph import namespaces as ns
 from vetgraph.config import DATASET_IRI, ID_BASE, ONTOLOGY_IRI, UNCONFIRMED_GRAPH
 from vetgraph.contents import ALL_GRAPHS, DumpFile, Part, dump_parts
-from vetgraph.dumps import FORMATS, RDF_TYPE, DumpFormat, Prepared
+from vetgraph.dumps import FORMATS, RDF_TYPE, Prepared
+from vetgraph.formats import Format
+from vetgraph.namespaces import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, SPDX, VCARD, VOID, XSD
 from vetgraph.reference import eu_labels, scheme_titles
 
 try:
@@ -29,31 +31,20 @@ try:
 except ModuleNotFoundError:  # Python 3.10: the same parser, as the tomli package
     import tomli as tomllib  # type: ignore[no-redef]
 
-AUTHORITY = "http://publications.europa.eu/resource/authority/"
-DCATAP = Namespace("http://data.europa.eu/r5r/")
-SPDX = Namespace("http://spdx.org/rdf/terms#")
-VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
-ADMS = Namespace("http://www.w3.org/ns/adms#")
-IANA = "http://www.iana.org/assignments/media-types/"
+AUTHORITY = str(ns.AUTHORITY)
+IANA = str(ns.IANA_MEDIA_TYPES)
 GZIP_MEDIA_TYPE = "application/gzip"
 DCAT_VERSION = URIRef(str(DCAT) + "version")  # DCAT 3; rdflib's DCAT namespace predates it
 LICENCE = URIRef(AUTHORITY + "licence/CC_BY_4_0")
 LANGUAGE = URIRef(AUTHORITY + "language/ENG")
 ACCESS_RIGHTS = URIRef(AUTHORITY + "access-right/PUBLIC")
 FREQUENCY = URIRef(AUTHORITY + "frequency/IRREG")
-LICENCE_TYPE = URIRef("http://purl.org/adms/licencetype/Attribution")
+LICENCE_TYPE = ns.ADMS_VOCABULARIES["licencetype/Attribution"]
 SPARQL_PROTOCOL = URIRef("https://www.w3.org/TR/sparql11-protocol/")
-#: W3C format IRIs (http://www.w3.org/ns/formats/) of the dumps, for void:feature.
-W3C_FORMATS = {
-    "ttl": "Turtle", "nt": "N-Triples", "jsonld": "JSON-LD", "rdf": "RDF_XML", "trig": "TriG", "nq": "N-Quads",
-}
 
 NAMESPACES: dict[str, str] = {
-    "adms": str(ADMS), "dcat": str(DCAT), "dcatap": str(DCATAP), "dct": str(DCTERMS), "foaf": str(FOAF),
-    "rdfs": str(RDFS), "skos": str(SKOS), "spdx": str(SPDX), "vcard": str(VCARD), "void": str(VOID),
-    "xsd": str(XSD), "access": AUTHORITY + "access-right/", "country": AUTHORITY + "country/",
-    "filetype": AUTHORITY + "file-type/", "frequency": AUTHORITY + "frequency/", "language": AUTHORITY + "language/",
-    "licence": AUTHORITY + "licence/", "theme": AUTHORITY + "data-theme/", "eurovoc": "http://eurovoc.europa.eu/",
+    **ns.prefixes("adms", "dcat", "dcatap", "dct", "foaf", "rdfs", "skos", "spdx", "vcard", "void", "xsd", "access",
+                  "country", "filetype", "frequency", "language", "licence", "theme", "eurovoc"),
     "this": DATASET_IRI + "#",  # the distributions, checksums, partitions... described here
 }  # no prefix for IANA media types: "iana:application\/ld\+json" would need escapes
 
@@ -206,7 +197,7 @@ class Dump:
     kind: DumpFile
 
     @property
-    def format(self) -> DumpFormat:
+    def format(self) -> Format:
         return self.kind.format
 
     @property
@@ -377,7 +368,7 @@ def _distribution(
     g.add((node, RDF.type, DCAT.Distribution))
     g.add((node, DCTERMS.title, Literal(f"{dump.part.title} in {fmt.title}{packed} ({dump.file.name})", lang="en")))
     g.add((node, DCTERMS.description, Literal(dump.kind.sentence, lang="en")))
-    g.add((node, DCTERMS.format, eu.concept(AUTHORITY + "file-type/" + fmt.file_type, DCTERMS.MediaTypeOrExtent)))
+    g.add((node, DCTERMS.format, eu.concept(fmt.file_type_iri, DCTERMS.MediaTypeOrExtent)))
     g.add((node, DCAT.mediaType, eu.media_type(fmt.media_type)))
     if dump.compressed:
         g.add((node, DCAT.compressFormat, eu.media_type(GZIP_MEDIA_TYPE)))
@@ -426,8 +417,8 @@ def void_graph(
         g.add((url, DCTERMS.description, Literal(dump.kind.sentence, lang="en")))
         if dump.part.graph == ALL_GRAPHS:
             g.add((dataset, VOID.dataDump, url))
-    for extension in FORMATS:
-        g.add((dataset, VOID.feature, URIRef("http://www.w3.org/ns/formats/" + W3C_FORMATS[extension])))
+    for fmt in FORMATS.values():
+        g.add((dataset, VOID.feature, URIRef(fmt.w3c_iri)))
     for example in examples:
         g.add((dataset, VOID.exampleResource, URIRef(example)))
     for name, value in (("triples", len(triples)), ("entities", len(entities)), ("classes", len(instances)),

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vetgraph.config import UNCONFIRMED_GRAPH
-from vetgraph.dumps import FORMATS, DumpFormat, Prepared
+from vetgraph.dumps import FORMATS, Prepared
+from vetgraph.formats import Format
 
 #: `Part.graph` of a part that holds every graph of the dataset.
 ALL_GRAPHS = "*"
@@ -47,7 +48,7 @@ class DumpFile:
     """One dump file of a release: which part of the data, in which syntax, gzip-compressed or not."""
 
     part: Part
-    format: DumpFormat
+    format: Format
     compressed: bool = False
 
     @property
@@ -60,7 +61,7 @@ class DumpFile:
         return f"{self.format.title}{packed}: {self.part.holds}."
 
 
-def dump_parts() -> list[tuple[Part, DumpFormat]]:
+def dump_parts() -> list[tuple[Part, Format]]:
     """(part, syntax) of every dump, in the order they are written and listed: `vetgraph.*` first."""
     main = [(DATASET if fmt.named_graphs else CONFIRMED, fmt) for fmt in FORMATS.values()]
     return main + [(UNCONFIRMED, fmt) for fmt in FORMATS.values() if not fmt.named_graphs]

@@ -28,21 +28,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rdflib import RDFS, SKOS, Dataset, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, XSD
+from rdflib import Dataset, Graph, Literal, URIRef
 
-from vetgraph.config import ID_BASE, PROJECT_ROOT, UNCONFIRMED_GRAPH, VET_NS, Paths
+from vetgraph.config import PROJECT_ROOT, UNCONFIRMED_GRAPH, Paths
 from vetgraph.loading import LoadError, load_data, load_graph, merge, new_dataset, rdf_files, rebaser, union_graph
+from vetgraph.namespaces import DCTERMS, DOI, PREFIXES, RDFS, SKOS, VET, XSD, prefixes
 
 CURATION_FOLDER = "curation"
 METADATA_FILE = "curation-metadata.json"
 #: The mapping shipped with the project, used when a data folder's curation/ has none of its own.
 DEFAULT_METADATA = PROJECT_ROOT / "data" / CURATION_FOLDER / METADATA_FILE
-COUNTRY_NS = "http://publications.europa.eu/resource/authority/country/"
-CORPORATE_BODY_NS = "http://publications.europa.eu/resource/authority/corporate-body/"
-AGENT_NS = ID_BASE + "agent/"
-REPORT_DOI_URL = "https://doi.org/10.2767/25307"
-VET = Namespace(VET_NS)
+COUNTRY_NS, CORPORATE_BODY_NS, AGENT_NS = (PREFIXES[p] for p in ("country", "corporatebody", "agent"))
+REPORT_DOI_URL = str(DOI["10.2767/25307"])
 #: Tables first read so that later tables can refer to their rows (a project's coordinator is an actor).
 TABLE_ORDER = ("actors.csv", "lighthouse-projects.csv", "good-practices.csv", "insights.csv")
 #: Per table: a property a curated row gives -> the properties of the data it replaces on that subject. The
@@ -60,12 +57,8 @@ DESCRIBES_EXISTING = frozenset(SUPERSEDED)
 COUNTRY_ALIASES = {"EL": "GRC", "UK": "GBR", "GR": "GRC", "GB": "GBR", "EU": "EUR"}
 
 #: Prefixes of the converted rows, so that dumps and diffs read project:x rather than full IRIs.
-PREFIXES = {
-    "project": ID_BASE + "project/", "practice": ID_BASE + "practice/", "agent": AGENT_NS,
-    "insight": ID_BASE + "insight/", "country": COUNTRY_NS, "vet": VET_NS, "dct": str(DCTERMS),
-    "skos": str(SKOS), "schema": "https://schema.org/", "foaf": "http://xmlns.com/foaf/0.1/",
-    "org": "http://www.w3.org/ns/org#",
-}
+ROW_PREFIXES = prefixes("project", "practice", "agent", "insight", "country", "vet", "dct", "skos", "schema", "foaf",
+                        "org")
 _XSD_TYPES = {
     "integer": XSD.integer, "decimal": XSD.decimal, "boolean": XSD.boolean, "date": XSD.date,
     "dateTime": XSD.dateTime, "anyURI": XSD.anyURI, "gYear": XSD.gYear,
@@ -620,7 +613,7 @@ def read_curated(
     rebase = rebaser() or (lambda term: term)
     for table in tables:
         dataset = new_dataset()
-        for prefix, namespace in PREFIXES.items():
+        for prefix, namespace in ROW_PREFIXES.items():
             dataset.bind(prefix, namespace)
         for rownum, row in enumerate(table.rows, start=1):
             subject, triples = convert_row(table.table, row, rownum)

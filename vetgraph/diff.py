@@ -24,11 +24,12 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import DCTERMS, FOAF, XSD, NamespaceManager
 
 from vetgraph.canonical import canonical_rdflib_quads
-from vetgraph.config import BASE_IRI, ID_BASE
+from vetgraph.formats import RDF_FORMATS
+from vetgraph.namespaces import prefixes
 
 EXIT_EQUAL, EXIT_DIFFERENT, EXIT_ERROR = 0, 1, 2
 #: Dump formats that hold one graph: a comparison with one of them ignores named graphs.
-SINGLE_GRAPH_FORMATS = (".ttl", ".nt", ".rdf")
+SINGLE_GRAPH_FORMATS = tuple("." + f.extension for f in RDF_FORMATS.values() if not f.named_graphs)
 LABEL_PROPERTIES = (RDFS.label, SKOS.prefLabel, DCTERMS.title, FOAF.name)
 PLAIN_DATATYPES = (XSD.integer, XSD.boolean)
 
@@ -126,11 +127,11 @@ def _namespaces(*sources: Graph | Dataset) -> NamespaceManager:
         for prefix, namespace in source.namespaces():
             if prefix:
                 manager.bind(prefix, namespace, override=False)
-    from vetgraph.curation import PREFIXES
+    from vetgraph.curation import ROW_PREFIXES
 
     fallback = dict(NamespaceManager(Graph(), bind_namespaces="core").namespaces())
-    fallback.update({"topic": ID_BASE + "topic/", "report": ID_BASE + "report/", "graph": BASE_IRI + "graph/"})
-    fallback.update(PREFIXES)
+    fallback.update(prefixes("topic", "report", "graph"))
+    fallback.update(ROW_PREFIXES)
     for prefix, namespace in fallback.items():  # N-Quads and RDF/XML dumps declare no prefixes
         manager.bind(prefix, namespace, override=False)
     return manager

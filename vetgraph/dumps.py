@@ -29,36 +29,19 @@ from rdflib import Dataset, Graph
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
 from vetgraph.canonical import canonical_quads
-from vetgraph.loading import RDF_FORMATS
+from vetgraph.formats import RDF_FORMATS, Format
+from vetgraph.namespaces import RDF, XSD
 from vetgraph.terms import to_oxigraph
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDF_TYPE = str(RDF.type)
 _TYPE_KEY = f"<{RDF_TYPE}>"
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+XSD_STRING = str(XSD.string)
 #: A namespace can serve as a JSON-LD prefix only if it ends with one of these (JSON-LD 1.1, "prefix flag").
 _GEN_DELIMS = ("/", "#", ":", "?", "@", "[", "]")
 
 
-@dataclass(frozen=True)
-class DumpFormat:
-    """One RDF syntax we publish: file extension, IANA media type, EU file-type code, named graphs or not."""
-
-    extension: str
-    title: str
-    media_type: str
-    file_type: str
-    named_graphs: bool
-
-
 #: The data dumps, in the order they are written and listed.
-FORMATS: dict[str, DumpFormat] = {
-    "ttl": DumpFormat("ttl", "Turtle", "text/turtle", "RDF_TURTLE", False),
-    "nt": DumpFormat("nt", "N-Triples", "application/n-triples", "RDF_N_TRIPLES", False),
-    "jsonld": DumpFormat("jsonld", "JSON-LD", "application/ld+json", "JSON_LD", True),
-    "rdf": DumpFormat("rdf", "RDF/XML", "application/rdf+xml", "RDF_XML", False),
-    "trig": DumpFormat("trig", "TriG", "application/trig", "RDF_TRIG", True),
-    "nq": DumpFormat("nq", "N-Quads", "application/n-quads", "RDF_N_QUADS", True),
-}
+FORMATS: dict[str, Format] = RDF_FORMATS
 
 
 def _key(term: object) -> str:
@@ -132,7 +115,7 @@ class Prepared:
         try:
             if fmt == "rdf":
                 _well_formed_xml(data)
-            found = sum(1 for _ in ox.parse(data, format=RDF_FORMATS["." + fmt]))  # the loader's parser
+            found = sum(1 for _ in ox.parse(data, format=FORMATS[fmt].native))  # the loader's parser
         except (SyntaxError, ExpatError) as error:
             raise ValueError(f"the {FORMATS[fmt].title} dump does not parse back: {error}") from None
         if found != expected:

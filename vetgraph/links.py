@@ -32,41 +32,31 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from vetgraph.config import BASE_IRI, CANONICAL_BASE, PROJECT_ROOT, VET_NS, Paths
+from vetgraph import namespaces as ns
+from vetgraph.config import BASE_IRI, CANONICAL_BASE, PROJECT_ROOT, Paths
 from vetgraph.errors import CannotRun
+from vetgraph.namespaces import VET
 
-if TYPE_CHECKING:  # rdflib is imported lazily: `vetgraph links --help` needs no RDF library
+if TYPE_CHECKING:
     from rdflib import Graph, URIRef
     from rdflib.term import Identifier
 
     from vetgraph.loading import Loaded
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-OWL = "http://www.w3.org/2002/07/owl#"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-DCT = "http://purl.org/dc/terms/"
-SCHEMA = "https://schema.org/"
+RDF_TYPE = str(ns.RDF.type)
+RDFS, OWL, SKOS, DCT, SCHEMA = str(ns.RDFS), str(ns.OWL), str(ns.SKOS), str(ns.DCT), str(ns.SCHEMA)
 
-AUTHORITY = "http://publications.europa.eu/resource/authority/"
-EUROVOC = "http://eurovoc.europa.eu/"
-ESCO = "http://data.europa.eu/esco/"
-ADMS_VOCAB = "http://purl.org/adms/"
-CELEX = "http://publications.europa.eu/resource/celex/"
-DOI_RESOLVER = "https://doi.org/"
+AUTHORITY, EUROVOC, ESCO = str(ns.AUTHORITY), str(ns.EUROVOC), str(ns.ESCO)
+ADMS_VOCAB, CELEX, DOI_RESOLVER = str(ns.ADMS_VOCABULARIES), str(ns.CELEX), str(ns.DOI)
 
 #: Namespaces of EU vocabularies that have a snapshot: an IRI in them that the snapshot lacks is an error.
 KNOWN_VOCABULARIES: dict[str, str] = {EUROVOC: "EuroVoc", ESCO: "ESCO", ADMS_VOCAB: "ADMS"}
 
 #: Ontology namespaces: their IRIs are classes and properties, not link targets.
-TERM_NAMESPACES = (
-    "http://www.w3.org/1999/02/22-rdf-syntax-ns#", RDFS, OWL, "http://www.w3.org/2001/XMLSchema#", SKOS, DCT,
-    "http://purl.org/dc/elements/1.1/", "http://www.w3.org/ns/dcat#", "http://xmlns.com/foaf/0.1/",
-    "http://www.w3.org/ns/org#", "http://www.w3.org/ns/prov#", SCHEMA, "http://schema.org/",
-    "http://purl.org/vocab/vann/", "http://rdfs.org/ns/void#", "http://www.w3.org/ns/shacl#",
-    "http://www.w3.org/ns/adms#", "http://www.w3.org/2006/time#", "http://www.w3.org/2006/vcard/ns#",
-    "http://www.w3.org/ns/locn#", "http://data.europa.eu/r5r/", "http://spdx.org/rdf/terms#",
-)
+TERM_NAMESPACES = tuple(str(n) for n in (
+    ns.RDF, ns.RDFS, ns.OWL, ns.XSD, ns.SKOS, ns.DCT, ns.DC, ns.DCAT, ns.FOAF, ns.ORG, ns.PROV, ns.SCHEMA,
+    ns.SCHEMA_HTTP, ns.VANN, ns.VOID, ns.SH, ns.ADMS, ns.TIME, ns.VCARD, ns.LOCN, ns.DCATAP, ns.SPDX,
+))
 
 MAPPING_PROPERTIES = tuple(
     SKOS + name
@@ -79,8 +69,8 @@ IDENTITY_PROPERTIES = (SKOS + "exactMatch", OWL + "sameAs")
 LABEL_PROPERTIES = (SKOS + "prefLabel", RDFS + "label")
 
 # Deprecation markers of the EU sources (see module docstring).
-AT_DEPRECATED = "http://publications.europa.eu/ontology/authority/deprecated"
-STATUS_PROPERTIES = ("http://publications.europa.eu/ontology/euvoc#status", "http://www.w3.org/ns/adms#status")
+AT_DEPRECATED = str(ns.AUTHORITY_ONTOLOGY.deprecated)
+STATUS_PROPERTIES = (str(ns.EUVOC.status), str(ns.ADMS.status))
 DEPRECATED_STATUS = AUTHORITY + "concept-status/DEPRECATED"
 
 #: CELEX number: sector, year, document type, number, optional (NN) suffix / corrigendum / consolidation date.
@@ -460,7 +450,7 @@ def _check_celex(iri: str, uses: list[tuple[Identifier, Identifier]], triples: l
     if not CELEX_RE.match(number):
         message = f"'{number}' is not a CELEX number (e.g. 32020H1202(01))"
         return [Finding(ERROR, "celex-syntax", iri, message)]
-    return _disagreements(iri, number, uses, triples, VET_NS + "celex", "CELEX number")
+    return _disagreements(iri, number, uses, triples, str(VET.celex), "CELEX number")
 
 
 def _check_doi(iri: str, uses: list[tuple[Identifier, Identifier]], triples: list[tuple]) -> list[Finding]:
@@ -470,7 +460,7 @@ def _check_doi(iri: str, uses: list[tuple[Identifier, Identifier]], triples: lis
     doi = unquote(iri[len(DOI_RESOLVER):])
     if not DOI_RE.match(doi):
         return [Finding(ERROR, "doi-syntax", iri, f"'{doi}' is not a DOI (10.<registrant>/<suffix>)")]
-    return _disagreements(iri, doi, uses, triples, VET_NS + "doi", "DOI")
+    return _disagreements(iri, doi, uses, triples, str(VET.doi), "DOI")
 
 
 def _disagreements(iri: str, value: str, uses: list[tuple[Identifier, Identifier]], triples: list[tuple],
@@ -625,10 +615,8 @@ def _quote(labels: list[str]) -> str:
     return " / ".join(f'"{label}"' for label in labels) if labels else "(none)"
 
 
-_SHORT = {SKOS: "skos:", OWL: "owl:", DCT: "dct:", SCHEMA: "schema:", RDFS: "rdfs:", VET_NS: "vet:",
-          "http://publications.europa.eu/ontology/authority/": "at:",
-          "http://publications.europa.eu/ontology/euvoc#": "euvoc:", "http://www.w3.org/ns/adms#": "adms:",
-          "http://xmlns.com/foaf/0.1/": "foaf:"}
+_SHORT = {namespace: prefix + ":" for prefix, namespace in
+          ns.prefixes("skos", "owl", "dct", "schema", "rdfs", "vet", "at", "euvoc", "adms", "foaf").items()}
 
 
 def _short(iri: str) -> str:

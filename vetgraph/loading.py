@@ -18,6 +18,7 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import NamespaceManager
 
+from vetgraph import formats
 from vetgraph.config import Paths
 from vetgraph.errors import LoadError
 from vetgraph.terms import to_rdflib
@@ -26,14 +27,8 @@ if TYPE_CHECKING:
     from vetgraph.curation import Provenance
     from vetgraph.store import OxigraphStore
 
-RDF_FORMATS: dict[str, ox.RdfFormat] = {
-    ".ttl": ox.RdfFormat.TURTLE,
-    ".trig": ox.RdfFormat.TRIG,
-    ".nt": ox.RdfFormat.N_TRIPLES,
-    ".nq": ox.RdfFormat.N_QUADS,
-    ".rdf": ox.RdfFormat.RDF_XML,
-    ".jsonld": ox.RdfFormat.JSON_LD,
-}
+#: file suffix -> parser format, for every RDF syntax of the format registry
+RDF_FORMATS: dict[str, ox.RdfFormat] = {"." + f.extension: f.native for f in formats.RDF_FORMATS.values()}
 
 
 @dataclass

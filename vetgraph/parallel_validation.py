@@ -41,7 +41,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from rdflib import RDF, RDFS, BNode, ConjunctiveGraph, Graph, Literal, URIRef, Variable
+from rdflib import OWL, RDF, RDFS, BNode, ConjunctiveGraph, Graph, Literal, URIRef, Variable
 from rdflib.namespace import SH
 from rdflib.paths import AlternativePath, InvPath, MulPath, NegatedPath, Path, SequencePath
 from rdflib.plugins.stores.memory import Memory
@@ -528,7 +528,7 @@ def _targets(shapes: Graph, lookup: _Lookup, shape: Node) -> tuple[set[Node], li
     classes = set(shapes.objects(shape, SH.targetClass))
     if (shape, RDF.type, RDFS.Class) in shapes or (shape, RDF.type, URIRef(str(RDFS) + "Class")) in shapes:
         classes.add(shape)
-    if (shape, RDF.type, URIRef("http://www.w3.org/2002/07/owl#Class")) in shapes:
+    if (shape, RDF.type, OWL.Class) in shapes:
         classes.add(shape)
     for cls in classes:
         for sub in _subclasses(lookup, cls):
@@ -593,7 +593,7 @@ def lift_property_shapes(shapes: Graph) -> Graph:
     return lifted
 
 
-_IMPLICIT_CLASS_TARGETS = (RDFS.Class, URIRef("http://www.w3.org/2002/07/owl#Class"))
+_IMPLICIT_CLASS_TARGETS = (RDFS.Class, OWL.Class)
 
 
 def _chunks(ordered: list[Node], size: int) -> list[list[Node]]:

@@ -27,7 +27,8 @@ from vetgraph.memory import cyclic_gc_paused
 if TYPE_CHECKING:  # the heavy modules are imported only when a build runs
     from vetgraph.catalog import Dump, PublishedFile, Release
     from vetgraph.contents import Part
-    from vetgraph.dumps import DumpFormat, Prepared
+    from vetgraph.dumps import Prepared
+    from vetgraph.formats import Format
     from vetgraph.loading import Loaded
 
 EXIT_OK = 0
@@ -225,7 +226,7 @@ def _label_triples(dataset, vocab_dir: Path):
         raise BuildError(f"--with-labels: {error}") from None
 
 
-def _dump_writer(part: Part, fmt: DumpFormat) -> Callable[[_Context], None]:
+def _dump_writer(part: Part, fmt: Format) -> Callable[[_Context], None]:
     def write(ctx: _Context) -> None:
         from vetgraph.catalog import Dump
         from vetgraph.contents import DumpFile
@@ -363,9 +364,10 @@ def _report_doi_iri(ctx: _Context) -> str | None:
     """The DOI IRI of the report the dataset describes (schema:sameAs https://doi.org/...), if confirmed."""
     from rdflib import URIRef
 
-    same_as = URIRef("https://schema.org/sameAs")
+    from vetgraph.namespaces import DOI, SCHEMA
+
     graph = ctx.loaded.dataset.default_graph
-    dois = sorted(str(o) for o in graph.objects(URIRef(ctx.release.about), same_as) if str(o).startswith("https://doi.org/"))
+    dois = sorted(str(o) for o in graph.objects(URIRef(ctx.release.about), SCHEMA.sameAs) if str(o).startswith(DOI))
     return dois[0] if dois else None
 
 

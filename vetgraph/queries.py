@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from vetgraph.errors import CannotRun, LoadError, UsageError
+from vetgraph.formats import GRAPH_FORMATS, RESULT_FORMATS
 
 if TYPE_CHECKING:  # heavy imports stay lazy: `vetgraph query --list` needs no RDF engine
     from rdflib.term import Identifier
@@ -45,7 +46,7 @@ PARAM_TYPES = ("iri", "integer", "string", "langstring", "date", "boolean")
 _MAX_INTEGER_DIGITS = 100
 METADATA_KEYS = ("summary", "description", "tags", "params", "example")
 PARAM_KEYS = ("type", "required", "default", "description", "enum", "lang")
-OUTPUT_FORMATS = ("table", "csv", "tsv", "json", "xml", "ttl", "jsonld", "nt", "rdf")
+OUTPUT_FORMATS = ("table", *RESULT_FORMATS, *GRAPH_FORMATS)
 
 _NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -53,7 +54,6 @@ _INTEGER_RE = re.compile(r"^[+-]?[0-9]+$")
 _LANG_VALUE_RE = re.compile(r"^(.*)@([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)$", re.DOTALL)
 _LANG_TAG_RE = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$")
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
-_XSD = "http://www.w3.org/2001/XMLSchema#"
 #: Oxigraph reports syntax errors as "error at LINE:COLUMN: message".
 _OX_POSITION_RE = re.compile(r"^error at (\d+):(\d+):\s*")
 _MAX_MESSAGE = 100
@@ -89,6 +89,8 @@ class Param:
         """The RDF term for a value given as text; ParameterError if it is not of the declared type."""
         from rdflib import Literal, URIRef
 
+        from vetgraph.namespaces import XSD
+
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:  # a command line in another encoding gives lone surrogates
@@ -103,7 +105,7 @@ class Param:
             if len(value.strip()) > _MAX_INTEGER_DIGITS:
                 raise ParameterError(self.name, f"an integer of {len(value.strip())} digits is too long "
                                                 f"(at most {_MAX_INTEGER_DIGITS})")
-            return Literal(int(value), datatype=URIRef(_XSD + "integer"))
+            return Literal(int(value), datatype=XSD.integer)
         if self.type == "date":
             import datetime
 
@@ -111,7 +113,7 @@ class Param:
                 datetime.date.fromisoformat(value)
             except ValueError:
                 raise ParameterError(self.name, f"expected a date YYYY-MM-DD, got {value!r}") from None
-            return Literal(value, datatype=URIRef(_XSD + "date"))
+            return Literal(value, datatype=XSD.date)
         if self.type == "boolean":
             if value.lower() not in _BOOLEANS:
                 raise ParameterError(self.name, f"expected true or false, got {value!r}")

@@ -15,8 +15,8 @@ from rdflib.namespace import DCTERMS, RDFS
 from rdflib.term import Node
 
 from vetgraph.catalog import Dump, Release, download_url, endpoint_url
-from vetgraph.config import VET_NS
 from vetgraph.contents import describe
+from vetgraph.namespaces import VET
 
 LICENCE_NAME = "Creative Commons Attribution 4.0 International (CC BY 4.0)"
 LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
@@ -72,9 +72,9 @@ def citation(dataset: Dataset, about: str) -> Citation | None:
         subtitle=value(subject, DCTERMS.alternative),
         author=label_of(DCTERMS.creator),
         year=issued[:4] if issued else None,
-        place=value(subject, URIRef(VET_NS + "placeOfPublication")),
+        place=value(subject, VET.placeOfPublication),
         publisher=label_of(DCTERMS.publisher),
-        doi=value(subject, URIRef(VET_NS + "doi")),
+        doi=value(subject, VET.doi),
     )
 
 

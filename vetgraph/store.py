@@ -20,22 +20,18 @@ from rdflib import Dataset, Graph
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.term import Identifier, Variable
 
+from vetgraph import formats
 from vetgraph.terms import to_oxigraph, to_rdflib
 
 ResultKind = TypingLiteral["select", "ask", "graph"]
 
-#: result format name -> (media type, pyoxigraph format). Names are what `--format` and `?format=` accept.
+#: result format name -> (media type, pyoxigraph format), from the format registry. Names are what `--format`
+#: and `?format=` accept.
 TABULAR_FORMATS: dict[str, tuple[str, ox.QueryResultsFormat]] = {
-    "json": ("application/sparql-results+json", ox.QueryResultsFormat.JSON),
-    "xml": ("application/sparql-results+xml", ox.QueryResultsFormat.XML),
-    "csv": ("text/csv", ox.QueryResultsFormat.CSV),
-    "tsv": ("text/tab-separated-values", ox.QueryResultsFormat.TSV),
+    name: (f.media_type, f.native) for name, f in formats.RESULT_FORMATS.items()
 }
 GRAPH_FORMATS: dict[str, tuple[str, ox.RdfFormat]] = {
-    "ttl": ("text/turtle", ox.RdfFormat.TURTLE),
-    "nt": ("application/n-triples", ox.RdfFormat.N_TRIPLES),
-    "jsonld": ("application/ld+json", ox.RdfFormat.JSON_LD),
-    "rdf": ("application/rdf+xml", ox.RdfFormat.RDF_XML),
+    name: (f.media_type, f.native) for name, f in formats.GRAPH_FORMATS.items()
 }
 
 

@@ -20,28 +20,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from rdflib import XSD, BNode, Graph, Literal, URIRef
 from rdflib.term import Identifier
 
-from vetgraph.config import ID_BASE, VET_NS
+from vetgraph.namespaces import prefixes
 from vetgraph.store import QueryResult, serialize_triples
 
 #: prefix -> namespace used to shorten IRIs in tables (display only; longest namespace wins)
-PREFIXES: dict[str, str] = {
-    "id": ID_BASE,
-    "vet": VET_NS,
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dct": "http://purl.org/dc/terms/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "org": "http://www.w3.org/ns/org#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "schema": "https://schema.org/",
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "eurovoc": "http://eurovoc.europa.eu/",
-    "esco": "http://data.europa.eu/esco/",
-    "authority": "http://publications.europa.eu/resource/authority/",
-}
+PREFIXES: dict[str, str] = prefixes("id", "vet", "rdf", "rdfs", "owl", "xsd", "skos", "dct", "foaf", "org", "prov",
+                                     "schema", "dcat", "eurovoc", "esco", "authority")
 
 #: prefixes whose local names contain "/" (fine in a table, escaped in Turtle)
 _PATH_PREFIXES = {"id", "esco", "authority"}

@@ -9,8 +9,10 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Identifier
 
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-_RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+from vetgraph.namespaces import RDF, XSD
+
+_XSD_STRING = str(XSD.string)
+_RDF_LANGSTRING = str(RDF.langString)
 
 # rdflib logs a traceback for every ill-typed literal; we report those ourselves with file and line.
 logging.getLogger("rdflib.term").setLevel(logging.ERROR)

@@ -12,14 +12,14 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Identifier, Node
 
 from vetgraph.config import PROJECT_ROOT, Paths
 from vetgraph.loading import Loaded, load_project
+from vetgraph.namespaces import RDF, RDFS, SH
 
-SH = Namespace("http://www.w3.org/ns/shacl#")
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 #: How pySHACL runs: no inference (the data state their types), SHACL-AF (sh:expression), and warnings
 #: do not break conformance (completeness gaps are warnings).

@@ -19,6 +19,8 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Identifier
 
 from vetgraph.config import DATASET_IRI, UNCONFIRMED_GRAPH
+from vetgraph.formats import rdf_by_media_type
+from vetgraph.namespaces import XSD
 from vetgraph.remote import sparqltext
 from vetgraph.remote.http import Credentials, HttpClient, RemoteError, split_credentials
 from vetgraph.store import QueryError, QueryResult, QueryTimeout, Store
@@ -30,17 +32,6 @@ from vetgraph.terms import to_rdflib
 TABULAR_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.8"
 GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.5"
 
-_GRAPH_MEDIA: dict[str, ox.RdfFormat] = {
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "text/plain": ox.RdfFormat.N_TRIPLES,  # Virtuoso's and older stores' N-Triples media type
-    "text/ntriples": ox.RdfFormat.N_TRIPLES,
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/x-turtle": ox.RdfFormat.TURTLE,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    "application/n-quads": ox.RdfFormat.N_QUADS,
-    "application/trig": ox.RdfFormat.TRIG,
-}
 
 
 class RemoteStore(Store):
@@ -126,9 +117,10 @@ def parse_response(response: httpx.Response) -> QueryResult:
         return _from_json(body)
     if media == "application/sparql-results+xml":
         return _from_ox_results(ox.parse_query_results(body, format=ox.QueryResultsFormat.XML))
-    if media in _GRAPH_MEDIA:
+    syntax = rdf_by_media_type(media)  # also text/plain, Virtuoso's and older stores' N-Triples media type
+    if syntax is not None:
         graph = Graph(bind_namespaces="core")
-        for quad in ox.parse(body, format=_GRAPH_MEDIA[media]):
+        for quad in ox.parse(body, format=syntax.native):
             graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
         return QueryResult("graph", graph=graph)
     raise RemoteError(f"the store answered with an unexpected content type {media or '(none)'!r}")
@@ -167,7 +159,7 @@ def _json_term(cell: Mapping[str, str]) -> Identifier:
         if cell.get("xml:lang"):
             return Literal(value, lang=cell["xml:lang"])
         datatype = cell.get("datatype")
-        if datatype and datatype != "http://www.w3.org/2001/XMLSchema#string":
+        if datatype and datatype != str(XSD.string):
             return Literal(value, datatype=URIRef(datatype))
         return Literal(value)
     raise RemoteError(f"the store sent a result term of unknown type {kind!r}")

@@ -181,7 +181,7 @@ class Publisher:
         try:
             self.http.send(
                 "PUT", self.endpoints.target, params=params, body=body,
-                headers={"Content-Type": "application/n-triples"},
+                headers={"Content-Type": ox.RdfFormat.N_TRIPLES.media_type},
                 what=f"PUT of {plan.triples} triples into <{graph}>",
             )
         finally:

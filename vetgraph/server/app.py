@@ -25,7 +25,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vetgraph.config import VET_NS
+from vetgraph.namespaces import SD, prefixes
 from vetgraph.server import downloads, resources, sparql, stored
 from vetgraph.server.cache import ByteBudgetCache
 from vetgraph.server.pages import environment, render_home
@@ -42,17 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("vetgraph.server")
 STATIC = Path(__file__).resolve().parent / "static"
 #: Prefixes for RDF answers when the caller gives none.
-DEFAULT_PREFIXES = {
-    "vet": VET_NS,
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "dct": "http://purl.org/dc/terms/",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "org": "http://www.w3.org/ns/org#",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "schema": "https://schema.org/",
-}
+DEFAULT_PREFIXES = prefixes("vet", "rdfs", "xsd", "dct", "skos", "org", "foaf", "prov", "schema")
 
 
 class BodyLimit:
@@ -153,7 +143,7 @@ async def home(request: Request) -> Response:
 
 def _discovery_links(site: Site) -> str:
     return ", ".join([
-        f'<{site.url("/sparql")}>; rel="http://www.w3.org/ns/sparql-service-description#endpoint"',
+        f'<{site.url("/sparql")}>; rel="{SD.endpoint}"',
         f'<{site.url("/.well-known/void")}>; rel="describedby"; type="text/turtle"',
         f'<{site.url("/catalog")}>; rel="describedby"; type="text/turtle"',
         f'<{site.url("/openapi.json")}>; rel="service-desc"; type="application/vnd.oai.openapi+json"',

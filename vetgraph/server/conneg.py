@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from vetgraph.store import GRAPH_FORMATS, TABULAR_FORMATS
+from vetgraph.formats import GRAPH_FORMATS, RESULT_FORMATS, Format
 
 
 @dataclass(frozen=True)
@@ -124,31 +124,13 @@ def by_extension(path: str, offers: Sequence[Offer]) -> tuple[str, Offer | None]
     return path, None
 
 
-# The offers of the endpoints. Aliases are the media types clients really send (application/json for
-# SPARQL JSON results, text/xml for SPARQL XML, application/x-turtle for Turtle).
-_ALIASES = {
-    "json": ("application/json",),
-    "xml": ("application/xml", "text/xml"),
-    "csv": (),
-    "tsv": (),
-    "ttl": ("application/x-turtle", "text/n3", "text/rdf+n3"),
-    "nt": ("text/plain",),
-    "jsonld": ("application/json",),
-    "rdf": ("application/xml", "text/xml"),
-}
-_EXTENSIONS = {"json": "srj", "xml": "srx", "csv": "csv", "tsv": "tsv",
-               "ttl": "ttl", "nt": "nt", "jsonld": "jsonld", "rdf": "rdf"}
-# For a graph result, "json" and "xml" (what SPARQLWrapper sends for any query form) mean JSON-LD and RDF/XML.
-_SYNONYMS = {"json": (), "xml": (), "csv": (), "tsv": ("text",), "ttl": ("turtle", "n3"),
-             "nt": ("ntriples", "n-triples"), "jsonld": ("json-ld", "json"), "rdf": ("rdf+xml", "rdfxml", "xml")}
+def _offer(fmt: Format) -> Offer:
+    """The offer of a registry format: its media type, the aliases clients send, extension and synonyms."""
+    return Offer(fmt.name, fmt.media_type, fmt.media_aliases, fmt.extension, fmt.synonyms)
 
 
-def _offer(name: str, media_type: str) -> Offer:
-    return Offer(name, media_type, _ALIASES[name], _EXTENSIONS[name], _SYNONYMS[name])
-
-
-TABULAR_OFFERS: tuple[Offer, ...] = tuple(_offer(name, media) for name, (media, _) in TABULAR_FORMATS.items())
-GRAPH_OFFERS: tuple[Offer, ...] = tuple(_offer(name, media) for name, (media, _) in GRAPH_FORMATS.items())
+TABULAR_OFFERS: tuple[Offer, ...] = tuple(_offer(f) for f in RESULT_FORMATS.values())
+GRAPH_OFFERS: tuple[Offer, ...] = tuple(_offer(f) for f in GRAPH_FORMATS.values())
 HTML_OFFER = Offer("html", "text/html", ("application/xhtml+xml",), "html")
 #: A resource description: Turtle first, so that clients without a preference (curl, */*) get data;
 #: browsers ask for text/html explicitly and get the page.

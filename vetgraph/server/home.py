@@ -15,21 +15,17 @@ from rdflib.term import Identifier
 
 from vetgraph.completeness import Aspect, completeness
 from vetgraph.config import ID_BASE, UNCONFIRMED_GRAPH, VET_NS
+from vetgraph.namespaces import DCTERMS, FOAF, ORG, RDF, VET, prefixes
 from vetgraph.server.describe import Description, describe, labels_of
 from vetgraph.store import Store
 
-VET = VET_NS
-DCT = "http://purl.org/dc/terms/"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+DCT = str(DCTERMS)
+RDF_TYPE = str(RDF.type)
 #: The report this project publishes; another report with declared counts stands in when it is absent
 #: (test fixtures).
 REPORT_IRI = ID_BASE + "report/innovation-digitalisation-2020"
 
-_PREFIXES = f"""PREFIX vet: <{VET}>
-PREFIX dct: <{DCT}>
-PREFIX org: <http://www.w3.org/ns/org#>
-PREFIX foaf: <http://xmlns.com/foaf/0.1/>
-"""
+_PREFIXES = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes("vet", "dct", "org", "foaf").items())
 _REPORT = _PREFIXES + """SELECT ?report ?preferred WHERE {
   ?report a vet:Report ; vet:declaredInsightCount ?n .
   BIND(STR(?report) = ?preferred AS ?first)
@@ -72,7 +68,7 @@ class Component:
 
     @property
     def number(self) -> int:
-        value = self.first(VET + "number")
+        value = self.first(str(VET.number))
         try:
             return int(value) if value is not None else 10**6
         except ValueError:
@@ -102,7 +98,7 @@ class HomeData:
     aspects: list[Aspect] = field(default_factory=list)
 
     def of_type(self, local: str) -> list[Component]:
-        wanted = VET + local
+        wanted = str(VET[local])
         return sorted((c for c in self.components.values() if wanted in c.types), key=lambda c: (c.number, c.iri))
 
 
@@ -144,8 +140,8 @@ def load(store: Store) -> HomeData:
 
 def _most_specific(actors: list[tuple[str, URIRef]]) -> list[tuple[str, URIRef]]:
     """One entry per actor, under the first of its types in _ACTOR_TYPES' order (most specific first)."""
-    order = {t.replace("vet:", VET).replace("org:", "http://www.w3.org/ns/org#")
-             .replace("foaf:", "http://xmlns.com/foaf/0.1/"): i for i, t in enumerate(_ACTOR_TYPES)}
+    order = {t.replace("vet:", VET_NS).replace("org:", str(ORG)).replace("foaf:", str(FOAF)): i
+             for i, t in enumerate(_ACTOR_TYPES)}
     best: dict[URIRef, str] = {}
     for type_iri, actor in actors:
         if actor not in best or order[type_iri] < order[best[actor]]:

@@ -72,15 +72,15 @@ def evidence_map(site: Site, data: HomeData) -> Chart | None:
         number = insight.number if insight.number < 10**6 else index + 1
         row = Row(y, f"Insight {number}", site.local(str(insight.iri)))
         title_state = _state(insight, DCT + "title")
-        evidence = insight.first(VET + "titleEvidence")
+        evidence = insight.first(str(VET.titleEvidence))
         if evidence is not None and title_state != "NotRecorded":
             key = str(evidence).rsplit("#", 1)[-1]
             title_state = key if key in STATES else title_state
-        examples = len(insight.all(VET + "example"))
+        examples = len(insight.all(str(VET.example)))
         sources = len(insight.all(DCT + "source"))
         states = [
             (title_state, _SHORT[title_state]),
-            (_state(insight, VET + "viewpoint"), _SHORT[_state(insight, VET + "viewpoint")]),
+            (_state(insight, str(VET.viewpoint)), _SHORT[_state(insight, str(VET.viewpoint))]),
             (_state(insight, DCT + "description"), _SHORT[_state(insight, DCT + "description")]),
             ("present" if examples else "NotRecorded", str(examples)),
             ("present" if sources else "NotRecorded", str(sources)),
@@ -115,8 +115,8 @@ def topic_matrix(site: Site, data: HomeData) -> Chart | None:
     """Mandate topics (rows) x insights (columns); None when no insight is linked to a topic."""
     topics = data.of_type("MandateTopic")
     insights = data.of_type("Insight")
-    links = {(str(t), str(i.iri)): i.unconfirmed(VET + "addressesTopic")
-             for i in insights for t in i.all(VET + "addressesTopic")}
+    links = {(str(t), str(i.iri)): i.unconfirmed(str(VET.addressesTopic))
+             for i in insights for t in i.all(str(VET.addressesTopic))}
     if not topics or not insights or not links:
         return None
     cell = 30

@@ -21,7 +21,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from vetgraph import __version__
-from vetgraph.config import BASE_IRI, ONTOLOGY_IRI, UNCONFIRMED_GRAPH, VET_NS
+from vetgraph import namespaces as ns
+from vetgraph.config import BASE_IRI, ONTOLOGY_IRI, UNCONFIRMED_GRAPH
+from vetgraph.namespaces import SCHEMA, VET
 from vetgraph.server.conneg import RESOURCE_OFFERS, Profile
 from vetgraph.server.describe import Description, GraphContents
 from vetgraph.server.vocabulary import local_name, source_of
@@ -31,16 +33,13 @@ if TYPE_CHECKING:
     from vetgraph.server.site import Site
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-DCT = "http://purl.org/dc/terms/"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF_TYPE = str(ns.RDF.type)
+DCT, SKOS, RDFS, XSD = str(ns.DCT), str(ns.SKOS), str(ns.RDFS), str(ns.XSD)
 #: Predicates shown first on a resource page, in this order; the rest follow by label.
-_FIRST = (DCT + "title", DCT + "alternative", VET_NS + "number", DCT + "description", DCT + "abstract",
-          SKOS + "definition", SKOS + "scopeNote", VET_NS + "example")
+_FIRST = (DCT + "title", DCT + "alternative", str(VET.number), DCT + "description", DCT + "abstract",
+          SKOS + "definition", SKOS + "scopeNote", str(VET.example))
 #: Shown in the page header or in their own sections, not in the property table.
-_APART = (RDF_TYPE, DCT + "source", VET_NS + "titleEvidence", VET_NS + "evidence")
+_APART = (RDF_TYPE, DCT + "source", str(VET.titleEvidence), str(VET.evidence))
 #: Never shown on a page: SKOS hidden labels (a known misspelling, say) are for text search, not for display.
 #: The RDF representations and the stored queries keep them.
 NOT_DISPLAYED = frozenset({SKOS + "hiddenLabel"})
@@ -162,7 +161,7 @@ def render_resource(site: Site, description: Description, path: str, profiles: S
     own = [(s, p, o) for s, p, o in description.triples if s == iri]
     types = [views.term(o) for _, p, o in own if str(p) == RDF_TYPE]
     evidence = [(views.predicate(p), views.term(o)) for _, p, o in own
-                if str(p) in (VET_NS + "titleEvidence", VET_NS + "evidence")]
+                if str(p) in (str(VET.titleEvidence), str(VET.evidence))]
     sources = [views.term(o, unconfirmed=(p, o) in description.unconfirmed) for _, p, o in own
                if str(p) == DCT + "source"]
     referenced_by = sorted(((views.term(s), views.predicate(p)) for s, p, _ in description.incoming),
@@ -211,15 +210,14 @@ def render_graph(site: Site, contents: GraphContents, path: str) -> str:
 
 def render_home(site: Site, data: HomeData) -> str:
     from vetgraph.server.home import DCT as H_DCT
-    from vetgraph.server.home import VET
 
     views = Views(site, data.labels)
     context: dict[str, Any] = {"site": site, "data": data}
     if data.record is not None and data.report is not None:
-        record_order = (H_DCT + "title", H_DCT + "alternative", VET + "coverBrand", H_DCT + "creator",
-                        H_DCT + "publisher", VET + "placeOfPublication", H_DCT + "issued", H_DCT + "created",
-                        "https://schema.org/isbn", VET + "doi", VET + "catalogueNumber", H_DCT + "license",
-                        H_DCT + "language", H_DCT + "format", "https://schema.org/numberOfPages", H_DCT + "rights")
+        record_order = (H_DCT + "title", H_DCT + "alternative", str(VET.coverBrand), H_DCT + "creator",
+                        H_DCT + "publisher", str(VET.placeOfPublication), H_DCT + "issued", H_DCT + "created",
+                        str(SCHEMA.isbn), str(VET.doi), str(VET.catalogueNumber), H_DCT + "license",
+                        H_DCT + "language", H_DCT + "format", str(SCHEMA.numberOfPages), H_DCT + "rights")
         own = [(s, p, o) for s, p, o in data.record.triples if s == data.report]
         record = []
         for predicate in record_order:
@@ -232,7 +230,7 @@ def render_home(site: Site, data: HomeData) -> str:
         context["report_href"] = site.local(str(data.report))
         abstract = [o for _, p, o in own if str(p) == H_DCT + "abstract"]
         context["abstract"] = str(abstract[0]) if abstract else None
-        context["doi"] = next((str(o) for _, p, o in own if str(p) == VET + "doi"), None)
+        context["doi"] = next((str(o) for _, p, o in own if str(p) == str(VET.doi)), None)
     vision = data.of_type("Vision")
     context["vision"] = [_component_view(views, c) for c in vision]
     context["vision_points"] = [_component_view(views, c) for c in data.of_type("VisionPoint")]
@@ -253,10 +251,9 @@ def render_home(site: Site, data: HomeData) -> str:
 
 def _component_view(views: Views, component: Component) -> dict[str, Any]:
     from vetgraph.server.home import DCT as H_DCT
-    from vetgraph.server.home import VET
 
     title = component.first(H_DCT + "title")
-    evidence = component.first(VET + "titleEvidence")
+    evidence = component.first(str(VET.titleEvidence))
     return {
         "term": views.term(component.iri),
         "number": component.number if component.number < 10**6 else None,
@@ -265,8 +262,8 @@ def _component_view(views: Views, component: Component) -> dict[str, Any]:
         "evidence": views.term(evidence) if evidence is not None else None,
         "evidence_key": str(evidence).rsplit("#", 1)[-1] if evidence is not None else None,
         "description": str(component.first(H_DCT + "description") or "") or None,
-        "viewpoint": views.term(component.first(VET + "viewpoint")) if component.first(VET + "viewpoint") else None,
-        "viewpoint_unconfirmed": component.unconfirmed(VET + "viewpoint"),
+        "viewpoint": views.term(component.first(str(VET.viewpoint))) if component.first(str(VET.viewpoint)) else None,
+        "viewpoint_unconfirmed": component.unconfirmed(str(VET.viewpoint)),
     }
 
 

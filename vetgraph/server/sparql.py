@@ -17,13 +17,14 @@ import logging
 from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, RDF, VOID, XSD
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Identifier
 from starlette.requests import Request
 from starlette.responses import Response
 
 from vetgraph.config import UNCONFIRMED_GRAPH
+from vetgraph.formats import GRAPH_FORMATS, RESULT_FORMATS
+from vetgraph.namespaces import DCTERMS, RDF, SD, VOID, XSD, prefixes
 from vetgraph.server.conneg import GRAPH_OFFERS, HTML_OFFER, TABULAR_OFFERS, Offer, by_name, negotiate
 from vetgraph.server.querycheck import inspect
 from vetgraph.server.site import Rendered, Site, error, send, with_charset
@@ -40,18 +41,6 @@ from vetgraph.store import QueryError, QueryTimeout, serialize_triples
 
 log = logging.getLogger("vetgraph.server")
 
-SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
-FORMATS = Namespace("http://www.w3.org/ns/formats/")
-_FORMAT_IRIS = {
-    "json": "SPARQL_Results_JSON",
-    "xml": "SPARQL_Results_XML",
-    "csv": "SPARQL_Results_CSV",
-    "tsv": "SPARQL_Results_TSV",
-    "ttl": "Turtle",
-    "nt": "N-Triples",
-    "jsonld": "JSON-LD",
-    "rdf": "RDF_XML",
-}
 _FORM = "application/x-www-form-urlencoded"
 _QUERY = "application/sparql-query"
 _UPDATE = "application/sparql-update"
@@ -211,7 +200,7 @@ def service_description(request: Request, site: Site) -> Response:
     rendered = site.pages.get(key)
     if rendered is None:
         body = serialize_triples(_description_graph(site), chosen.name,
-                                 {"sd": str(SD), "void": str(VOID), "dct": str(DCTERMS), "formats": str(FORMATS)})
+                                 prefixes("sd", "void", "dct", "formats"))
         rendered = Rendered.of(body, chosen.media_type, {"Vary": "Accept"})
         site.pages.put(key, rendered, len(body))
     return send(request, site, rendered)
@@ -224,8 +213,8 @@ def _description_graph(site: Site) -> Graph:
     graph.add((service, SD.endpoint, service))
     graph.add((service, SD.supportedLanguage, SD.SPARQL11Query))
     graph.add((service, SD.feature, SD.UnionDefaultGraph))
-    for name in _FORMAT_IRIS.values():
-        graph.add((service, SD.resultFormat, FORMATS[name]))
+    for fmt in (*RESULT_FORMATS.values(), *GRAPH_FORMATS.values()):
+        graph.add((service, SD.resultFormat, URIRef(fmt.w3c_iri)))
     graph.add((service, DCTERMS.description, Literal(
         f"Read-only SPARQL 1.1 Query endpoint of vetgraph. The default graph is the union of all graphs. "
         f"SPARQL Update and SERVICE are refused. Each query may run {site.timeout:g} s at most; results are "

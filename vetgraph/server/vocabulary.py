@@ -11,16 +11,17 @@ from dataclasses import dataclass, field
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS, SKOS
 
+from vetgraph.namespaces import AUTHORITY, DOI, ELI, ESCO, EUROVOC
 from vetgraph.reference import term_labels
 
 #: Well-known namespaces, for a small badge naming where a linked term comes from.
 SOURCES: tuple[tuple[str, str], ...] = (
-    ("http://eurovoc.europa.eu/", "EuroVoc"),
-    ("http://data.europa.eu/esco/", "ESCO"),
-    ("http://publications.europa.eu/resource/authority/", "EU authority table"),
-    ("http://data.europa.eu/eli/", "ELI"),
-    ("http://data.europa.eu/", "data.europa.eu"),
-    ("https://doi.org/", "DOI"),
+    (str(EUROVOC), "EuroVoc"),
+    (str(ESCO), "ESCO"),
+    (str(AUTHORITY), "EU authority table"),
+    (str(ELI), "ELI"),
+    ("http://data.europa.eu/", "data.europa.eu"),  # any other EU vocabulary
+    (str(DOI), "DOI"),
 )
 
 
