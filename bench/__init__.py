@@ -1,1 +1,1 @@
-"""Benchmarks of vetgraph: a synthetic corpus generator (`bench.synth`) and a runner (`bench.run`)."""
+"""Benchmarks of vetgraph and their runner (`bench.run`); the synthetic corpus comes from `vetgraph.synth`."""

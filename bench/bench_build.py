@@ -7,8 +7,8 @@ For each corpus it runs the whole build (load, SHACL validation, every output) i
 in the same run, the native limit: pyoxigraph parsing the same input files and serializing the parsed quads
 into the six dump syntaxes (Turtle, N-Triples, JSON-LD, RDF/XML, TriG, N-Quads) in memory. It prints the time
 of each build step, the total, and two ratios: whole build / native, and the dump part of the build
-(preparing + writing the six dumps and their gzip copies) / native. Synthetic corpora come from bench.synth
-(the shared generator), as N-Quads files under bench/.cache/.
+(preparing + writing the six dumps and their gzip copies) / native. Synthetic corpora come from vetgraph.synth
+(the shared generator), as N-Quads files in its cache folder.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def corpora(scales: list[int], real: bool, work: Path) -> list[tuple[str, Paths]
     """(name, paths) of each corpus: the project's data, then one data folder per synthetic scale."""
     out = [("real data", Paths())] if real else []
     if scales:
-        from bench.synth import corpus_path
+        from vetgraph.synth import corpus_path
 
         for scale in scales:
             folder = work / f"synth-{scale}x"

@@ -1,6 +1,6 @@
 """How fast `vetgraph publish` loads a graph into Oxigraph server, against the native limit.
 
-For the real data and the synthetic 100x/1000x corpora (bench/synth.py), in one run:
+For the real data and the synthetic 100x/1000x corpora (vetgraph/synth.py), in one run:
   native  `oxigraph load --location EMPTY --file CORPUS.nq` (Oxigraph's own bulk loader, no HTTP);
   staged  the default publish into a fresh `oxigraph serve`: PUT into staging graphs, count, MOVE, count;
   direct  `publish --direct`: one PUT per graph straight into place, count.
@@ -75,7 +75,7 @@ def source_for(scale: str, work: Path) -> tuple[ox.Store, Path]:
         path = work / "real.nq"
         store.dump(path, format=ox.RdfFormat.N_QUADS)
         return store, path
-    from bench.synth import corpus_path
+    from vetgraph.synth import corpus_path
 
     path = corpus_path(int(scale), fmt="nq")
     store = ox.Store()

@@ -10,7 +10,7 @@ writing the W3C result (SPARQL JSON results; Turtle for CONSTRUCT), through `Sto
 once, before timing. Each engine and query runs in a forked child process that is stopped after
 --timeout seconds (rdflib can take minutes on the large graph): such a query is shown as "> T s".
 
-The synthetic corpus comes from bench/synth.py (scale = number of synthetic reports; 1 is about the size of the
+The synthetic corpus comes from vetgraph/synth.py (scale = number of synthetic reports; 1 is about the size of the
 real graph). Its IRIs differ from the real ones, so parameters that name a resource get a synthetic value
 (SYNTH_VALUES); everything else uses each query's documented example.
 """
@@ -171,8 +171,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if "fork" not in multiprocessing.get_all_start_methods():
         parser.error("this benchmark needs the 'fork' start method (Linux, macOS)")
-    from bench.synth import generate
     from vetgraph.loading import load_project
+    from vetgraph.synth import generate
 
     catalogue = load_catalogue()
     if args.only:

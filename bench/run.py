@@ -4,7 +4,7 @@
     .venv/bin/python -m bench.run --sizes 1 10 --repeat 1          # a quick run
     .venv/bin/python -m bench.run --sizes 1000 --steps validate,build,serve --repeat 1
 
-For each corpus size (bench/synth.py: N synthetic reports shaped like the real one; 1x is about the real graph),
+For each corpus size (vetgraph/synth.py: N synthetic reports shaped like the real one; 1x is about the real graph),
 every step is measured in a fresh process, so that its peak memory (RSS) is its own:
 
   load      vetgraph's loader into the embedded store | rdflib Dataset.parse | pyoxigraph bulk load (native)
@@ -54,7 +54,7 @@ PEERS = {"rdflib", "pyshacl"}
 
 
 def _corpus(scale: int, fmt: str = "nq") -> Path:
-    from bench.synth import corpus_path
+    from vetgraph.synth import corpus_path
 
     return corpus_path(scale, fmt=fmt)
 

@@ -1,37 +1,20 @@
-"""Shared fixtures. `../shared` (vocabulary snapshots, DCAT-AP shapes, the fact sheet) is beside every
-developer checkout and CI, but not beside a user's fresh clone: tests that need it skip with a reason,
-and fail under CI=true, where its absence is a broken set-up."""
+"""Shared fixtures; the helpers they are built on are in tests/helpers/. Fixtures that need ../shared skip with a
+reason when it is absent, and fail under CI=true (see tests/helpers/shared.py)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from vetgraph.config import PROJECT_ROOT, Paths
+from tests.helpers.servers import OxigraphServer, app_client
+from tests.helpers.shared import FIXTURES, require_shared
+from vetgraph.config import Paths
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
-
-TESTS_DIR = Path(__file__).resolve().parent
-FIXTURES = TESTS_DIR / "data"
-SHARED = Path(os.environ.get("VETGRAPH_SHARED", PROJECT_ROOT.parent / "shared"))
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def require_shared(*parts: str) -> Path:
-    """The path below ../shared, or skip (fail under CI=true) when it is absent."""
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        message = f"{path} is absent: ../shared is not beside this checkout"
-        if IN_CI:
-            pytest.fail(message + " (required under CI=true)")
-        pytest.skip(message)
-    return path
 
 
 def data_with_curation(tmp_path: Path, fixture: str) -> Path:
@@ -97,17 +80,6 @@ def rdflib_store(loaded):
     return RdflibStore(loaded.dataset)
 
 
-@contextmanager
-def app_client(store, **options) -> Iterator[TestClient]:
-    """A Starlette TestClient over `create_app(store, **options)`, its lifespan (worker pool) running."""
-    from starlette.testclient import TestClient
-
-    from vetgraph.server.app import create_app
-
-    with TestClient(create_app(store, **options)) as client:
-        yield client
-
-
 @pytest.fixture(scope="module")
 def fixture_client() -> Iterator[TestClient]:
     """The server over tests/data/server/fixture.trig (markup in labels, resources the real data lack)."""
@@ -122,7 +94,7 @@ def fixture_client() -> Iterator[TestClient]:
 @pytest.fixture(scope="session")
 def fixture_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The release of the fixture project tests/data/build, built once: test_build and test_catalog only read it."""
-    from test_build import build_fixture
+    from tests.helpers.build import build_fixture
 
     out = tmp_path_factory.mktemp("release") / "dist"
     build_fixture(out)
@@ -137,3 +109,13 @@ def project_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("project") / "dist"
     build(BuildOptions(out=out))
     return out
+
+
+@pytest.fixture
+def oxigraph_server(tmp_path: Path) -> Iterator[OxigraphServer]:
+    """`oxigraph serve` on an empty folder of this test, on a free loopback port."""
+    server = OxigraphServer(tmp_path / "oxigraph").start()
+    try:
+        yield server
+    finally:
+        server.stop()

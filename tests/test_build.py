@@ -12,31 +12,22 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import require_shared
-from test_build_dumps import RDFLIB_FORMATS, assert_same_data, oxigraph_dataset, rdflib_dataset
 
+from tests.helpers.build import BASE_URL, RELEASE, build_fixture, fixture_paths
+from tests.helpers.build import BUILD_FIXTURES as FIXTURES
+from tests.helpers.rdf import RDFLIB_FORMATS, assert_same_data, oxigraph_dataset, rdflib_dataset
+from tests.helpers.shared import require_shared
 from vetgraph import cli, publication
-from vetgraph.config import PROJECT_ROOT, Paths
+from vetgraph.config import PROJECT_ROOT
 from vetgraph.contents import dump_files
 from vetgraph.loading import load_data, rdf_files
 from vetgraph.publication import BuildError, BuildOptions, Refused, build
 
-FIXTURES = Path(__file__).parent / "data" / "build"
-RELEASE = FIXTURES / "release.toml"
-BASE_URL = "https://data.example.org/vetgraph/"
 EXPECTED = {
     *(dump.name for dump in dump_files()),
     "context.jsonld", "catalog.ttl", "void.ttl", "CHANGES.md", "README.txt", "index.html", "SHA256SUMS",
     "ontology/vet.ttl", "ontology/vet.jsonld", "ontology/vet.rdf", "ontology/index.html", "ontology/shapes.ttl",
 }
-
-
-def fixture_paths(data: Path = FIXTURES / "data") -> Paths:
-    return Paths(ontology_dir=FIXTURES / "ontology", data_dir=data, queries_dir=FIXTURES, vocab_dir=Paths().vocab_dir)
-
-
-def build_fixture(out: Path, data: Path = FIXTURES / "data", **options) -> publication.BuildResult:
-    return build(BuildOptions(out=out, base_url=BASE_URL, release_file=RELEASE, paths=fixture_paths(data), **options))
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -13,65 +13,18 @@ import pyoxigraph as ox
 import pytest
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
-from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
+from tests.helpers.rdf import RDFLIB_FORMATS, assert_same_data, oxigraph_dataset, rdflib_dataset
 from vetgraph import dumps
 from vetgraph.config import UNCONFIRMED_GRAPH as UNCONFIRMED
 from vetgraph.loading import load_data
-from vetgraph.terms import to_rdflib
 
 FIXTURE = Path(__file__).parent / "data" / "build" / "data" / "fixture.trig"
 PREFIX_EX = "@prefix ex: <https://example.org/> .\n"
-RDFLIB_FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "rdf": "xml", "trig": "trig", "nq": "nquads"}
 
 
 def _fixture() -> Dataset:
     return load_data([FIXTURE])[0]
-
-
-def graphs_of(dataset: Dataset) -> dict[str | None, Graph]:
-    """Each graph of a dataset (None: the default graph), skipping empty ones."""
-    out: dict[str | None, Graph] = {}
-    for s, p, o, g in dataset.quads((None, None, None, None)):
-        identifier = getattr(g, "identifier", g)
-        name = None if identifier is None or identifier == DATASET_DEFAULT_GRAPH_ID else str(identifier)
-        out.setdefault(name, Graph()).add((s, p, o))
-    return out
-
-
-def union_of(source: Dataset | Graph) -> Graph:
-    """The statements of all graphs of a Dataset, or those of a Graph."""
-    union = Graph()
-    for statement in source.quads((None, None, None, None)) if isinstance(source, Dataset) else source:
-        union.add(statement[:3])
-    return union
-
-
-def oxigraph_dataset(path: Path) -> Dataset:
-    """A file parsed by pyoxigraph, as an rdflib Dataset."""
-    dataset = Dataset()
-    for quad in ox.parse(path=str(path)):
-        graph = quad.graph_name
-        target = dataset.default_graph if isinstance(graph, ox.DefaultGraph) else dataset.graph(URIRef(graph.value))
-        target.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
-    return dataset
-
-
-def rdflib_dataset(path: Path, fmt: str) -> Dataset:
-    dataset = Dataset()
-    dataset.parse(path, format=RDFLIB_FORMATS[fmt])
-    return dataset
-
-
-def assert_same_data(parsed: Dataset, source: Dataset, named_graphs: bool) -> None:
-    """Triple formats: the union of the source; quad formats: each graph of the source."""
-    if not named_graphs:
-        assert isomorphic(union_of(parsed), union_of(source))
-        return
-    got, want = graphs_of(parsed), graphs_of(source)
-    assert sorted(got, key=str) == sorted(want, key=str)
-    for name in want:
-        assert isomorphic(got[name], want[name]), name
 
 
 def _one_graph_if_needed(prepared: dumps.Prepared, fmt: str) -> dumps.Prepared:

@@ -7,10 +7,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import require_shared
 from rdflib import RDF, Dataset, Graph, Literal, Namespace, URIRef
-from test_build import BASE_URL
 
+from tests.helpers.build import BASE_URL
+from tests.helpers.shared import require_shared
 from vetgraph.catalog import DCAT_VERSION, SPDX
 from vetgraph.config import DATASET_IRI
 from vetgraph.contents import dump_files
@@ -35,6 +35,13 @@ DCAT_AP_SHAPES = ("shapes.ttl", "range.ttl", "mdr-vocabularies.shape.ttl", "shap
 SPDX_PATTERN_DEFECT = (URIRef("http://data.europa.eu/r5r#ChecksumAlgorithmRestriction"), SH.pattern,
                        Literal("^https://spdx.org/rdf/terms"))
 DATASET = URIRef(DATASET_IRI)
+#: The class DCAT-AP 3 gives as the range of each property that points to an EU vocabulary IRI.
+DCAT_AP_RANGE = {
+    DCTERMS.license: DCTERMS.LicenseDocument, DCTERMS.language: DCTERMS.LinguisticSystem,
+    DCTERMS.spatial: DCTERMS.Location, DCAT.theme: SKOS.Concept, DCTERMS.accessRights: DCTERMS.RightsStatement,
+    DCTERMS.accrualPeriodicity: DCTERMS.Frequency, DCTERMS["format"]: DCTERMS.MediaTypeOrExtent,
+    DCTERMS.type: SKOS.Concept,
+}
 QUAD_FORMATS = [ext for ext, fmt in FORMATS.items() if fmt.named_graphs]
 
 
@@ -93,7 +100,8 @@ def test_catalog_states_types_and_labels_of_the_eu_iris_it_uses(fixture_release:
     assert used and used <= set(map(URIRef, EU_LABELS))
     for iri in used:
         assert catalog.value(iri, SKOS.prefLabel) == Literal(EU_LABELS[str(iri)], lang="en")
-        assert catalog.value(iri, RDF.type) is not None, iri
+        ranges = {DCAT_AP_RANGE[p] for p in catalog.predicates(None, iri)}
+        assert set(catalog.objects(iri, RDF.type)) == ranges, iri
     assert (URIRef(AUTHORITY + "language/ENG"), RDF.type, DCTERMS.LinguisticSystem) in catalog
 
 

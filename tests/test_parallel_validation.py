@@ -9,7 +9,7 @@ import pytest
 from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, SH
 
-from bench import synth
+from vetgraph import synth
 from vetgraph.config import UNCONFIRMED_GRAPH, VET_NS
 from vetgraph.parallel_validation import Unpartitionable, closure, plan, validate_partitioned
 from vetgraph.validation import PYSHACL_OPTIONS

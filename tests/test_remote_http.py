@@ -7,8 +7,8 @@ import json
 import logging
 
 import pytest
-from test_remote_servers import Answer, FakeServer, fixture_store, free_port
 
+from tests.helpers.servers import Answer, FakeServer, free_port, remote_fixture_store
 from vetgraph.remote.http import Body, Credentials, HttpClient, RemoteError, safe_url, split_credentials
 from vetgraph.remote.publish import Endpoints, Publisher, PublishError, plan_graphs
 
@@ -124,7 +124,7 @@ def _counts_answer(counts: dict[str, int]) -> Answer:
 
 def test_a_body_the_store_refuses_as_too_large_fails_cleanly_before_anything_changes() -> None:
     """A store (or its reverse proxy) with a body limit: 413 with its text, and the store state spelt out."""
-    source = fixture_store()
+    source = remote_fixture_store()
     proxy_text = b"<html><head><title>413 Request Entity Too Large</title></head><body>nginx: limit 1k</body></html>"
     with FakeServer([_counts_answer({}), Answer(413, proxy_text, {"Content-Type": "text/html"})]) as fake:
         publisher = Publisher(client(), Endpoints.derive(fake.base + "/store"), out=lambda line: None)
@@ -139,7 +139,7 @@ def test_a_body_the_store_refuses_as_too_large_fails_cleanly_before_anything_cha
 def test_a_store_that_drops_statements_fails_verification() -> None:
     """Counts are the proof: a store that answers 201 but keeps nothing (as Virtuoso does with a chunked
     body) is caught before the swap."""
-    source = fixture_store()
+    source = remote_fixture_store()
     with FakeServer([_counts_answer({}), Answer(201), _counts_answer({})]) as fake:
         publisher = Publisher(client(), Endpoints.derive(fake.base + "/store"), out=lambda line: None)
         with pytest.raises(PublishError, match="holds 0 triples after loading, ours 24") as caught:

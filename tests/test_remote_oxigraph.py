@@ -3,27 +3,20 @@ idempotence, every stored query remote == embedded, SPARQL Update loading, and a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pyoxigraph as ox
 import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
-from test_remote_servers import OxigraphServer, fixture_store, running_oxigraph
-from test_remote_sparqltext import example_bindings, same
 
+from tests.helpers.rdf import example_bindings, same
+from tests.helpers.servers import OxigraphServer, remote_fixture_store, stop_process
 from vetgraph.config import DATASET_IRI, UNCONFIRMED_GRAPH
 from vetgraph.remote import RemoteStore
 from vetgraph.remote import publish as publish_module
 from vetgraph.remote.http import HttpClient
 from vetgraph.remote.publish import STAGING_PREFIX, Endpoints, Publisher, PublishError, plan_graphs
 from vetgraph.store import OxigraphStore
-
-
-@pytest.fixture
-def oxigraph_server(tmp_path) -> Iterator[OxigraphServer]:
-    yield from running_oxigraph(tmp_path)
 
 
 def store_graph(server: OxigraphServer, graph: str) -> Graph:
@@ -68,7 +61,7 @@ def assert_holds_exactly(server: OxigraphServer, source: ox.Store, staging_left:
 
 
 def test_publish_fixture_verifies_counts_and_is_idempotent(oxigraph_server: OxigraphServer) -> None:
-    source = fixture_store()
+    source = remote_fixture_store()
     first = publish(oxigraph_server, source)
     assert first[-1].startswith("verified: the store's count of every graph equals ours (26 triples in 2 graphs)")
     assert any("replaced (0 -> 24 triples) by MOVE" in line for line in first)
@@ -80,13 +73,13 @@ def test_publish_fixture_verifies_counts_and_is_idempotent(oxigraph_server: Oxig
 
 
 def test_publish_with_sparql_update_keeps_blank_nodes_together(oxigraph_server: OxigraphServer) -> None:
-    source = fixture_store()
+    source = remote_fixture_store()
     publish(oxigraph_server, source, protocol="update", batch_size=2)  # many batches: bnodes must not split
     assert_holds_exactly(oxigraph_server, source)
 
 
 def test_direct_mode_replaces_graphs_and_removes_an_emptied_graph(oxigraph_server: OxigraphServer) -> None:
-    source = fixture_store()
+    source = remote_fixture_store()
     publish(oxigraph_server, source)
     source.remove_graph(ox.NamedNode(UNCONFIRMED_GRAPH))  # every statement confirmed since
     lines = publish(oxigraph_server, source, staging=False)
@@ -96,7 +89,7 @@ def test_direct_mode_replaces_graphs_and_removes_an_emptied_graph(oxigraph_serve
 
 
 def test_wrong_paths_fail_before_anything_is_written(oxigraph_server: OxigraphServer) -> None:
-    source = fixture_store()
+    source = remote_fixture_store()
     publish(oxigraph_server, source)
     base = oxigraph_server.base
     http = HttpClient(None, timeout=10, retries=0)
@@ -126,7 +119,7 @@ def _bigger(source: ox.Store, triples: int) -> ox.Store:
 def test_server_killed_during_publish_leaves_the_old_copy_and_a_rerun_completes(
     oxigraph_server: OxigraphServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    old = fixture_store()
+    old = remote_fixture_store()
     publish(oxigraph_server, old)
     new = _bigger(old, 15_000)  # about 1.6 MB of N-Triples: two 1 MiB chunks on the wire
     chunks_sent = 0
@@ -263,5 +256,4 @@ def test_serve_store_fronts_what_publish_loaded(oxigraph_server: OxigraphServer,
         page = httpx.get(base + "id/insight/1", headers={"Accept": "text/html"}, timeout=30)
         assert page.status_code == 200 and "<title>Insight 1" in page.text
     finally:
-        process.terminate()
-        process.wait(20)
+        stop_process(process)

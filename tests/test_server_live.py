@@ -21,7 +21,7 @@ import httpx
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from bench.common import stop_process
+from tests.helpers.servers import stop_process
 from vetgraph.config import DATASET_IRI, PROJECT_ROOT, UNCONFIRMED_GRAPH
 
 FIXTURES = Path(__file__).resolve().parent / "data" / "server"

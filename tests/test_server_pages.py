@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import app_client
 from rdflib import Graph
 from starlette.testclient import TestClient
 
+from tests.helpers.servers import app_client
 from vetgraph.queries import load_catalogue
 
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}

@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
 from rdflib import RDF, RDFS, BNode, Graph, Namespace, URIRef
 from rdflib import namespace as rdflib_ns
 from rdflib.collection import Collection
 from rdflib.term import Node
 
+from tests.helpers.shared import FIXTURES
 from vetgraph.config import ID_BASE, SHAPES_IRI, VET_NS, Paths
 from vetgraph.loading import Loaded, load_data, load_graph, load_project
 from vetgraph.validation import ValidationOutcome, validate

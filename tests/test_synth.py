@@ -10,7 +10,7 @@ import pytest
 from rdflib import RDF, RDFS, Literal, URIRef
 from rdflib.namespace import DCTERMS, SH
 
-from bench import synth
+from vetgraph import synth
 from vetgraph.config import UNCONFIRMED_GRAPH, VET_NS
 
 VET = VET_NS
@@ -102,7 +102,6 @@ def test_corpus_path_writes_once_and_reuses(tmp_path, monkeypatch):
     monkeypatch.setattr(synth, "CACHE_DIR", tmp_path / "cache")
     path = synth.corpus_path(2)
     assert path.parent == tmp_path / "cache" and path.suffix == ".nq"
-    assert (tmp_path / "cache" / ".gitignore").read_text(encoding="utf-8").strip().endswith("*")
     modified = path.stat().st_mtime_ns
     assert synth.corpus_path(2) == path and path.stat().st_mtime_ns == modified
     quads = list(ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS))

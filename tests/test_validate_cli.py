@@ -12,9 +12,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import FIXTURES
 from rdflib import RDF, Graph, Literal, Namespace
 
+from tests.helpers.shared import FIXTURES
 from vetgraph.cli import main
 from vetgraph.config import PROJECT_ROOT
 

@@ -21,9 +21,10 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
-from test_remote_servers import fixture_store, free_port, require_program, wait_for_http
-from test_remote_sparqltext import example_bindings, same
 
+from tests.helpers.rdf import example_bindings, same
+from tests.helpers.servers import free_port, remote_fixture_store, stop_process, wait_for_http
+from tests.helpers.shared import require_program
 from vetgraph.config import DATASET_IRI
 from vetgraph.remote import RemoteStore
 from vetgraph.remote.http import Credentials, HttpClient, RemoteError
@@ -71,12 +72,7 @@ def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso]:
                 pytest.fail(f"isql-vt could not set up the dba account: {done.stdout[-500:]} {done.stderr[-500:]}")
         yield Virtuoso(base, password)
     finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        stop_process(process)
 
 
 def publisher(server: Virtuoso, endpoint: str, protocol: str = "gsp", password: str | None = None,
@@ -109,7 +105,7 @@ def test_publish_with_digest_auth_and_read_back_exactly(virtuoso: Virtuoso, load
 
 
 def test_publish_with_sparql_update_keeps_blank_nodes_and_is_idempotent(virtuoso: Virtuoso) -> None:
-    source = fixture_store()
+    source = remote_fixture_store()
     target = "urn:vetgraph:test:virtuoso-update"
     publish, _ = publisher(virtuoso, "/sparql-auth", "update", batch_size=3)
     for _ in range(2):
@@ -126,7 +122,7 @@ def test_publish_with_sparql_update_keeps_blank_nodes_and_is_idempotent(virtuoso
 def test_wrong_password_is_refused_and_never_shown(virtuoso: Virtuoso, capsys: pytest.CaptureFixture) -> None:
     wrong = "Wr0ng-" + secrets.token_hex(6)
     publish, _ = publisher(virtuoso, "/sparql-graph-crud-auth", password=wrong)
-    source = fixture_store()
+    source = remote_fixture_store()
     with pytest.raises(RemoteError) as caught:
         publish.publish(source, plan_graphs(source, "urn:vetgraph:test:refused"))
     assert "401" in caught.value.message and "refused the credentials as user 'dba'" in caught.value.message
@@ -154,7 +150,7 @@ def test_cli_publish_with_auth_env(virtuoso: Virtuoso, capsys: pytest.CaptureFix
 
 def test_anonymous_writes_are_refused_cleanly(virtuoso: Virtuoso) -> None:
     http = HttpClient(None, timeout=30, retries=0)
-    source = fixture_store()
+    source = remote_fixture_store()
     endpoints = Endpoints("gsp", virtuoso.base + "/sparql-graph-crud", virtuoso.base + "/sparql", None)
     with pytest.raises(RemoteError) as caught:
         Publisher(http, endpoints, out=lambda line: None).publish(source, plan_graphs(source, "urn:vetgraph:test:anon"))
