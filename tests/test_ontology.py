@@ -9,13 +9,15 @@ namespace.
 
 from __future__ import annotations
 
+import importlib.metadata
+
 import pytest
-from conftest import FIXTURES
 from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib import namespace as rdflib_ns
 from rdflib.collection import Collection
 from rdflib.term import Node
 
+from tests.helpers.shared import FIXTURES
 from vetgraph.config import ONTOLOGY_IRI, VET_NS
 from vetgraph.loading import load_graph
 
@@ -159,7 +161,9 @@ def test_the_ontology_has_its_metadata(loaded) -> None:
         "/" + str(version)
     )
     assert set(ontology.objects(ONTOLOGY, URIRef(DCT_NS + "license"))) & CC_BY_4, "licence CC BY 4.0"
-    assert ontology.value(ONTOLOGY, URIRef(DCT_NS + "creator")) is not None
+    # the same creator as the package's metadata (pyproject's authors)
+    creator = Literal(importlib.metadata.metadata("vetgraph")["Author"], lang="en")
+    assert list(ontology.objects(ONTOLOGY, URIRef(DCT_NS + "creator"))) == [creator]
     for prop in ("created", "modified"):
         date = ontology.value(ONTOLOGY, URIRef(DCT_NS + prop))
         assert isinstance(date, Literal) and date.datatype == URIRef(

@@ -9,7 +9,7 @@ import json
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from vetgraph.store import GRAPH_FORMATS, QueryError
+from vetgraph.store import GRAPH_FORMATS, OxigraphStore, QueryError
 
 INSIGHT_TITLE = """
 PREFIX vet: <https://w3id.org/vetgraph/def#>
@@ -40,12 +40,13 @@ def test_binding_is_an_rdf_term_not_text(store) -> None:
     assert hostile.rows == []
 
 
-def test_ask_and_construct(store) -> None:
+def test_ask_and_construct(store, loaded) -> None:
     assert store.query("ASK { ?s a <https://w3id.org/vetgraph/def#Report> }").boolean is True
     graph = store.query(
         "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", bindings={"s": URIRef("https://w3id.org/vetgraph/id/insight/1")}
     ).graph
-    assert graph is not None and len(graph) > 5
+    insight = URIRef("https://w3id.org/vetgraph/id/insight/1")
+    assert set(graph) == set(loaded.union().triples((insight, None, None)))
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
@@ -72,4 +73,6 @@ def test_graph_formats_round_trip(store, fmt: str) -> None:
 def test_syntax_error_has_line_and_column(store) -> None:
     with pytest.raises(QueryError) as error:
         store.query("SELECT ?s WHERE {\n  ?s ?p \n}")
-    assert error.value.line is not None
+    # Oxigraph stops at the closing brace on line 3, where the object is missing; rdflib's parser names the
+    # line of the incomplete pattern
+    assert error.value.line == (3 if isinstance(store, OxigraphStore) else 2)
