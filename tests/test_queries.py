@@ -31,7 +31,7 @@ from vetgraph.store import QueryResult, Store
 QUERIES = Path(__file__).resolve().parent / "data" / "queries"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 INJECTION = 'x" } ; DROP ALL ; #'
-#: The queries issue 3 asks for; the catalogue may have more.
+#: The queries the catalogue must have (it may have more).
 REQUIRED = {
     "insights", "insight", "topics", "viewpoints", "vision", "projects", "actors", "report", "report-card",
     "policy-instruments", "completeness", "unconfirmed", "sources", "describe", "search", "statistics",
@@ -89,6 +89,11 @@ def test_query_text_keeps_file_lines_for_error_positions(catalogue) -> None:
         ("not-projected", 4, "SELECT projection"),
         ("undeclared-variable", 4, "no ?country variable"),
         ("syntax-error", 7, "SPARQL syntax error"),
+        ("grlc-pagination", 2, "grlc's 'pagination' is not supported"),
+        ("grlc-variable", 4, "?_country_iri looks like a grlc parameter variable"),
+        ("grlc-defaults-undeclared", 2, "defaults: 'country' is not a parameter declared under 'params'"),
+        ("grlc-enumerate-without-values", 4, "enumerate: 'country' needs its list of values"),
+        ("grlc-default-twice", 4, "parameter 'country' has its default in 'params' already"),
     ],
 )
 def test_bad_query_files_fail_with_file_and_line(name: str, line: int, message: str) -> None:
@@ -319,6 +324,21 @@ def test_adhoc_query_file(cli, tmp_path: Path) -> None:
     assert code == 0 and out.splitlines() == ["n", "8"]
     code, _, err = cli("--file", str(path), "--param", "n=1")
     assert code == 2 and "declares no parameters" in err
+
+
+def test_grlc_decorators_keep_grlc_s_meaning(cli) -> None:
+    """A file written for grlc (endpoint, method, tags, defaults, enumerate) runs as it is: grlc's defaults and
+    enumerate become the parameter's default and allowed values; endpoint and method are grlc's own."""
+    path = QUERIES / "grlc" / "decorated.rq"
+    query = parse_query_file(path)
+    assert query.tags == ["insights"]
+    [number] = query.params
+    assert (number.name, number.type, number.default, number.enum) == ("number", "integer", "3", ["1", "2", "3"])
+    code, by_default, _ = cli("--file", str(path), "--format", "csv")
+    assert (code, by_default) == (0, cli("--file", str(path), "--format", "csv", "-p", "number=3")[1])
+    assert len(by_default.splitlines()) == 2  # header and insight 3
+    code, out, err = cli("--file", str(path), "-p", "number=5")
+    assert (code, out) == (2, "") and "parameter 'number': '5' is not one of: 1, 2, 3" in err
 
 
 def test_adhoc_syntax_error_names_file_line_and_column(cli, tmp_path: Path) -> None:

@@ -1,8 +1,8 @@
 """Stored SPARQL queries: the catalogue in `queries/*.rq` and the `vetgraph query` command.
 
-Each `.rq` file holds one query and opens with `#+ ` lines of YAML metadata, in the grlc convention
-(summary, description, tags), extended with `params` (name -> type, required, default, enum, description)
-and `example`:
+Each `.rq` file holds one query and opens with `#+ ` lines of YAML metadata, grlc's decorator syntax. grlc's
+keys keep grlc's meaning (GRLC_KEYS); vetgraph adds `params` (name -> type, required, default, enum,
+description) and `example`, which grlc ignores. docs/queries.md has the table of what is shared:
 
     #+ summary: One insight with everything linked to it
     #+ params:
@@ -44,7 +44,18 @@ KINDS = ("select", "ask", "construct", "describe")
 PARAM_TYPES = ("iri", "integer", "string", "langstring", "date", "boolean")
 #: Longer integers are refused rather than converted (Python refuses beyond 4300 digits anyway).
 _MAX_INTEGER_DIGITS = 100
-METADATA_KEYS = ("summary", "description", "tags", "params", "example")
+#: grlc's decorators that vetgraph honours with grlc's meaning: `defaults` and `enumerate` (lists of
+#: `- name: value` / `- name: [values]`) set the default and the allowed values of declared parameters.
+GRLC_KEYS = ("summary", "description", "tags", "defaults", "enumerate")
+#: grlc's decorators about a grlc deployment (where its API sends the query, how its API is called): read and
+#: checked, so that one file serves both, but vetgraph runs a stored query on the store it is given.
+GRLC_DEPLOYMENT_KEYS = ("endpoint", "endpoint_in_url", "method")
+#: grlc's decorators that change the answer (pages of rows, reshaped JSON), which vetgraph does not implement:
+#: refused, rather than giving other answers than grlc for the same file.
+GRLC_REFUSED_KEYS = ("pagination", "transform")
+#: vetgraph's own keys (grlc ignores them): parameters with types, and a command line that runs the query.
+OWN_KEYS = ("params", "example")
+METADATA_KEYS = GRLC_KEYS + GRLC_DEPLOYMENT_KEYS + OWN_KEYS
 PARAM_KEYS = ("type", "required", "default", "description", "enum", "lang")
 OUTPUT_FORMATS = ("table", *RESULT_FORMATS, *GRAPH_FORMATS)
 
@@ -202,12 +213,13 @@ def parse_query_file(path: Path, require_metadata: bool = True) -> StoredQuery:
         raise QueryFileError(path, f"cannot read: {error}") from None
     header, first_line = _header_lines(source)
     if not header and require_metadata:
-        raise QueryFileError(path, "no '#+' metadata header (grlc convention): start the file with "
+        raise QueryFileError(path, "no '#+' metadata header (grlc's decorator syntax): start the file with "
                                    "'#+ summary: ...' and, for parameters, '#+ params: ...'", 1)
     metadata = _parse_metadata(path, header) if header else {}
     # no trailing newline: Oxigraph reports an error at the end of input on the line after it
     text = _rebase("\n".join(source.splitlines()[first_line - 1:]).rstrip())
-    params = _parse_params(path, metadata.get("params"), _key_line(header, "params"))
+    raw_params = _with_grlc_lists(path, metadata, header)
+    params = _parse_params(path, raw_params, _key_line(header, "params"))
     kind = query_kind(text)
     if kind is None:
         raise QueryFileError(path, "no SELECT, ASK, CONSTRUCT or DESCRIBE query found", first_line)
@@ -277,6 +289,9 @@ def _parse_metadata(path: Path, header: list[tuple[int, str]]) -> dict[str, Any]
     if not isinstance(metadata, dict):
         raise QueryFileError(path, "the '#+' metadata must be a YAML mapping (key: value lines)", header[0][0])
     for key in metadata:
+        if key in GRLC_REFUSED_KEYS:
+            raise QueryFileError(path, f"grlc's {key!r} is not supported: vetgraph returns every row, as SPARQL "
+                                       "gives it (see docs/queries.md)", _key_line(header, str(key)))
         if key not in METADATA_KEYS:
             raise QueryFileError(path, f"unknown metadata key {key!r} (known: {', '.join(METADATA_KEYS)})",
                                  _key_line(header, str(key)))
@@ -289,7 +304,46 @@ def _parse_metadata(path: Path, header: list[tuple[int, str]]) -> dict[str, Any]
     tags = metadata.get("tags")
     if tags is not None and (not isinstance(tags, list) or not all(isinstance(t, str) for t in tags)):
         raise QueryFileError(path, "metadata 'tags' must be a list of words", _key_line(header, "tags"))
+    endpoint = metadata.get("endpoint")
+    if endpoint is not None and not (isinstance(endpoint, str) and endpoint.startswith(("http://", "https://"))):
+        raise QueryFileError(path, "metadata 'endpoint' must be an http(s) URL", _key_line(header, "endpoint"))
+    if metadata.get("endpoint_in_url") is not None and not isinstance(metadata["endpoint_in_url"], bool):
+        raise QueryFileError(path, "metadata 'endpoint_in_url' must be true or false",
+                             _key_line(header, "endpoint_in_url"))
+    method = metadata.get("method")
+    if method is not None and str(method).upper() not in ("GET", "POST"):
+        raise QueryFileError(path, "metadata 'method' must be GET or POST (as in grlc)", _key_line(header, "method"))
     return metadata
+
+
+def _with_grlc_lists(path: Path, metadata: dict[str, Any], header: list[tuple[int, str]]) -> Any:
+    """`params` with grlc's `defaults` and `enumerate` folded in: each names a parameter declared under
+    `params` and sets its default or its allowed values, as `default:` / `enum:` there would."""
+    raw = metadata.get("params")
+    for key, field_name in (("defaults", "default"), ("enumerate", "enum")):
+        entries, line = metadata.get(key), _key_line(header, key)
+        if entries is None:
+            continue
+        if not isinstance(entries, list):
+            raise QueryFileError(path, f"grlc's {key!r} must be a list of '- name: value' entries", line)
+        for entry in entries:
+            if isinstance(entry, str):  # grlc's `- name` alone: values from the endpoint
+                name, value = entry, None
+            elif isinstance(entry, dict) and len(entry) == 1:
+                [(name, value)] = entry.items()
+            else:
+                raise QueryFileError(path, f"grlc's {key!r} must be a list of '- name: value' entries", line)
+            if key == "enumerate" and not isinstance(value, list):
+                raise QueryFileError(path, f"enumerate: {name!r} needs its list of values (grlc would ask the "
+                                           "endpoint for them; vetgraph does not)", line)
+            if not isinstance(raw, dict) or name not in raw:
+                raise QueryFileError(path, f"{key}: {name!r} is not a parameter declared under 'params'", line)
+            spec = {"type": raw[name]} if isinstance(raw[name], str) else dict(raw[name] or {})
+            if field_name in spec:
+                raise QueryFileError(path, f"{key}: parameter {name!r} has its {field_name} in 'params' already",
+                                     line)
+            raw = {**raw, name: {**spec, field_name: value}}
+    return raw
 
 
 def _parse_params(path: Path, raw: Any, line: int | None) -> list[Param]:
@@ -363,8 +417,18 @@ def _check_sparql(query: StoredQuery) -> None:
     missing from a SELECT projection show up here, at load time, with their file position."""
     import pyoxigraph as ox
 
+    from vetgraph.sparql_lexer import tokens
     from vetgraph.terms import to_oxigraph
 
+    declared = {p.name for p in query.params}
+    for token in tokens(query.text):
+        # grlc reads parameters from variable names (?_name_iri, ?__name for optional ones); vetgraph does not,
+        # and such a query would silently run with the variable unbound
+        if token.kind == "var" and token.text[1:].startswith("_") and token.text[1:] not in declared:
+            line = query.where(query.text.count("\n", 0, token.start) + 1)[0]
+            raise QueryFileError(query.path, f"{token.text} looks like a grlc parameter variable; vetgraph does not "
+                                             "read parameters from variable names: declare it under '#+ params'",
+                                 line)
     substitutions = {ox.Variable(p.name): to_oxigraph(p.to_term(_sample_value(p))) for p in query.params}
     for param in query.params:
         if not re.search(rf"[?$]{param.name}\b", query.text):
