@@ -24,7 +24,7 @@ Targets and scenarios:
            nearest equivalent, `DESCRIBE <iri>` as Turtle
   turtle   the same resources as Turtle (vetgraph's dereferencing with content negotiation)
 
-Printed: requests/s, p50 and p99 latency per target and scenario, errors, and the issue's targets:
+Printed: requests/s, p50 and p99 latency per target and scenario, errors, and the targets of docs/performance.md:
 vetgraph >= 50% of Oxigraph's throughput and >= 10x rdflib-endpoint's on the stored queries, p99 < 100 ms
 for resource pages at 8 clients.
 """

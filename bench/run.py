@@ -353,7 +353,7 @@ def _rows(records: list[dict], step: str, variant: str, scale: int) -> dict[str,
 
 
 def targets(records: list[dict]) -> list[str]:
-    """The issue's targets, checked against what was measured (or said to be unmeasured)."""
+    """The performance targets, checked against what was measured (or said to be unmeasured)."""
     sizes = sorted({r["scale"] for r in records})
     out = []
     if 100 in sizes:

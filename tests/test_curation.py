@@ -1,4 +1,4 @@
-"""Curation spreadsheets (issue 9): fixture rows become the expected RDF, bad rows give curator messages."""
+"""Curation spreadsheets: fixture rows become the expected RDF, bad rows give curator messages."""
 
 from __future__ import annotations
 

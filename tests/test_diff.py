@@ -1,4 +1,4 @@
-"""`vetgraph diff` (issue 9): statements added and removed, grouped by resource, between releases."""
+"""`vetgraph diff`: statements added and removed, grouped by resource, between releases."""
 
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ def test_every_link_of_the_real_data_passes(capsys, vocab_dir):
     assert problems == []
     assert code == 0
     checked = {v["vocabulary"]: v for v in report["vocabularies"]}
-    # the vocabularies the issue asks for are all linked, and every IRI in them is ok
+    # the EU vocabularies the project links to are all linked, and every IRI in them is ok
     # (counted here from the data files as pyoxigraph reads them: distinct IRIs under each namespace)
     store = ox.Store()
     for path in rdf_files(Paths().data_dir):

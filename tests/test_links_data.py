@@ -1,4 +1,4 @@
-"""data/links.ttl: every component the issue names is linked, with the property policy of docs/links.md."""
+"""data/links.ttl: every component docs/links.md names is linked, with the property policy of docs/links.md."""
 
 from __future__ import annotations
 

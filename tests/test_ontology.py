@@ -130,7 +130,7 @@ def test_the_ontology_defines_the_expected_kinds_of_terms(loaded) -> None:
     terms = vet_terms(loaded.ontology)
     classes = {t for t in terms if set(loaded.ontology.objects(t, RDF.type)) & CLASS_TYPES}
     properties = {t for t in terms if set(loaded.ontology.objects(t, RDF.type)) & PROPERTY_TYPES}
-    assert len(classes) >= 12 and len(properties) >= 12  # the issue's classes and the properties joining them
+    assert len(classes) >= 12 and len(properties) >= 12  # the main classes and the properties joining them
 
 
 def test_every_vet_term_has_an_english_label_a_definition_and_is_defined_by_the_ontology(loaded) -> None:
@@ -174,8 +174,8 @@ def test_the_ontology_has_its_metadata(loaded) -> None:
 
 
 def test_own_terms_are_aligned_to_reused_vocabularies(loaded) -> None:
-    """The issue asks that the ontology's own terms be aligned (subClassOf / subPropertyOf) where they fit:
-    at least the main classes are."""
+    """The ontology's own terms are aligned (subClassOf / subPropertyOf) where they fit:
+    at least the main classes."""
     ontology = loaded.ontology
     unaligned = [
         str(t)
@@ -211,7 +211,7 @@ def test_the_shapes_refer_only_to_defined_terms(loaded) -> None:
 
 
 def test_every_class_with_instances_in_the_data_has_a_shape(loaded) -> None:
-    """Issue: SHACL shapes for every class. Each vet: class instantiated in data/ is a target of a node shape,
+    """SHACL shapes for every class: each vet: class instantiated in data/ is a target of a node shape,
     directly or through a superclass."""
     data, ontology, shapes = loaded.union(), loaded.ontology, loaded.shapes
     targeted = set(shapes.objects(None, SH.targetClass))

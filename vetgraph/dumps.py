@@ -271,8 +271,8 @@ def json_ld(quads: list[ox.Quad], prefixes: Mapping[str, str]) -> bytes:
             top.append(holder)
         holder["@graph"] = _node_objects(graphs[key], compact)
     top.sort(key=lambda node: node["@id"])
-    # One node object per line, each written by json's C encoder (an indented dump goes through the pure-Python
-    # encoder: 3x slower at 100x); still diffable line by line between releases.
+    # One node object per line, each written by json's C encoder (an indented dump goes through the much slower
+    # pure-Python encoder; figures in docs/performance.md); still diffable line by line between releases.
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     lines = ",\n".join(encode(node) for node in top)
     return f'{{"@context":{encode(context)},\n"@graph":[\n{lines}\n]}}\n'.encode()
@@ -302,8 +302,8 @@ def _node_objects(quads: list[ox.Quad], compact: _Compactor) -> list[dict[str, o
 
 def gzip_bytes(data: bytes) -> bytes:
     """gzip with no file name and mtime 0 in the header, so the same input gives the same bytes. Level 6
-    (gzip's own default): level 9 took 2.6x the time (about 10 s of the 1000x build) for files 11% smaller
-    (N-Quads of the 100x corpus: 0.52 s and 726 kB against 0.20 s and 819 kB)."""
+    (gzip's own default): level 9 costs more than twice the time for files only slightly smaller (figures in
+    docs/performance.md)."""
     return gzip.compress(data, compresslevel=6, mtime=0)
 
 

@@ -15,10 +15,9 @@ def cyclic_gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while a large graph is loaded or written out.
 
     Loading makes millions of objects that all stay alive, and writing allocates millions of short-lived
-    tuples next to them; either way the collections they trigger traverse every live object and find nothing:
-    the 1000x corpus loads in 15.8 s instead of 20.5 s, the 100x dumps are written in 9-12 s instead of 33.5 s.
-    Neither makes reference cycles, so refcounting frees what they discard; the collector is switched back
-    on afterwards."""
+    tuples next to them; either way the collections they trigger traverse every live object and find nothing
+    (what that costs at 100x and 1000x: docs/performance.md). Neither makes reference cycles, so refcounting
+    frees what they discard; the collector is switched back on afterwards."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -217,7 +217,7 @@ def _prepare(ctx: _Context) -> None:
 
 
 def _label_triples(dataset, vocab_dir: Path):
-    """English labels of the EU concepts the data links to (issue 5), from the vocabulary snapshots."""
+    """English labels of the EU concepts the data links to, from the vocabulary snapshots."""
     from vetgraph.links import VocabularyError, label_triples
 
     try:
@@ -372,7 +372,7 @@ def _report_doi_iri(ctx: _Context) -> str | None:
 
 
 def _write_changes(ctx: _Context) -> None:
-    """CHANGES.md: the statements added and removed since the previous release (vetgraph.diff, issue 9).
+    """CHANGES.md: the statements added and removed since the previous release (vetgraph.diff).
 
     The previous release is read before it is replaced. Rebuilding a release with the same version from the
     same data keeps its CHANGES.md, so that an in-place rebuild stays byte-identical."""

@@ -40,7 +40,6 @@ if TYPE_CHECKING:  # heavy imports stay lazy: `vetgraph query --list` needs no R
 
 _T = TypeVar("_T")
 
-KINDS = ("select", "ask", "construct", "describe")
 PARAM_TYPES = ("iri", "integer", "string", "langstring", "date", "boolean")
 #: Longer integers are refused rather than converted (Python refuses beyond 4300 digits anyway).
 _MAX_INTEGER_DIGITS = 100
@@ -485,13 +484,6 @@ def load_catalogue(queries_dir: Path | None = None) -> dict[str, StoredQuery]:
 
 # --------------------------------------------------------------------------------------------------------
 # Running
-
-
-def run_stored(
-    store: Store, query: StoredQuery, values: Mapping[str, str], timeout: float | None = None
-) -> QueryResult:
-    """Bind the values (ParameterError if they do not fit) and run the query on the store."""
-    return execute(store, query, query.bind(values), timeout)
 
 
 def execute(

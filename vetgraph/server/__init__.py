@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
 def _validated_store(paths: Paths, args: argparse.Namespace) -> Served:
     """The project's data in the embedded store if they conform to the shapes (else NotConforming). The
     rdflib graphs that validation needs are dropped before serving: the store holds everything the server
-    reads (at 1000x the graphs are about as large as the store again)."""
+    reads (the graphs would take about as much memory again)."""
     from vetgraph.cli import load_validated
     from vetgraph.memory import release_freed_memory
 
