@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from tests.helpers.queries import run_stored
 from vetgraph import queries
 from vetgraph.cli import main
 from vetgraph.config import ID_BASE, PROJECT_ROOT
@@ -25,6 +24,7 @@ from vetgraph.queries import (
     StoredQuery,
     load_catalogue,
     parse_query_file,
+    run_stored,
 )
 from vetgraph.store import QueryResult, Store
 

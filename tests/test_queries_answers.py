@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from tests.helpers.queries import run_stored
 from vetgraph.config import ID_BASE, PROJECT_ROOT, UNCONFIRMED_GRAPH, VET_NS
 from vetgraph.loading import load_project
-from vetgraph.queries import load_catalogue
+from vetgraph.queries import load_catalogue, run_stored
 from vetgraph.store import OxigraphStore, QueryResult, RdflibStore
 
 DCT = "http://purl.org/dc/terms/"

@@ -12,10 +12,9 @@ import pytest
 from rdflib import Literal, URIRef
 from rdflib.term import Identifier
 
-from tests.helpers.queries import run_stored
 from vetgraph import tables
 from vetgraph.config import ID_BASE
-from vetgraph.queries import load_catalogue
+from vetgraph.queries import load_catalogue, run_stored
 from vetgraph.tables import cell_text, format_result, format_table
 
 COUNT = re.compile(r"^\(\d+ rows?\)$")

@@ -486,6 +486,13 @@ def load_catalogue(queries_dir: Path | None = None) -> dict[str, StoredQuery]:
 # Running
 
 
+def run_stored(
+    store: Store, query: StoredQuery, values: Mapping[str, str], timeout: float | None = None
+) -> QueryResult:
+    """Bind the values (ParameterError if they do not fit) and run the query on the store."""
+    return execute(store, query, query.bind(values), timeout)
+
+
 def execute(
     store: Store, query: StoredQuery, bindings: Mapping[str, Identifier], timeout: float | None = None
 ) -> QueryResult:
