@@ -59,6 +59,7 @@ def query(name: str, /, **params: object) -> list[dict[str, Identifier]] | bool 
     if result.kind == "ask":
         return bool(result.boolean)
     if result.kind == "graph":
+        assert result.graph is not None  # every engine fills it for a graph result
         return result.graph
     return result.as_dicts()
 

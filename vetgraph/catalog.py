@@ -73,8 +73,8 @@ class Release:
     keywords: tuple[str, ...]
     themes: tuple[str, ...]
     spatial: tuple[str, ...]
-    temporal_start: str
-    temporal_end: str
+    temporal_start: Literal  # xsd:gYear or xsd:date
+    temporal_end: Literal
     publisher_name: str
     publisher_url: str
     contact_name: str
@@ -162,12 +162,13 @@ class _Settings:
             message = f"{value!r} is not an ISO 8601 date (YYYY-MM-DD)"
             raise ReleaseError(self.path, f"[{table}] {key}", message) from None
 
-    def period(self, table: str, key: str) -> str:
+    def period(self, table: str, key: str) -> Literal:
         value = str(self._get(table, key, True))
-        if _period_literal(value) is None:
+        literal = _period_literal(value)
+        if literal is None:
             message = f"{value!r} is neither a year (YYYY) nor a date (YYYY-MM-DD)"
             raise ReleaseError(self.path, f"[{table}] {key}", message)
-        return value
+        return literal
 
 
 def _period_literal(value: str) -> Literal | None:
@@ -300,8 +301,8 @@ def catalog_graph(release: Release, base_url: str, dumps: Sequence[Dump], cites:
         g.add((dataset, DCTERMS.spatial, node))
     period = URIRef(DATASET_IRI + "#temporal")
     g.add((period, RDF.type, DCTERMS.PeriodOfTime))
-    g.add((period, DCAT.startDate, _period_literal(release.temporal_start)))
-    g.add((period, DCAT.endDate, _period_literal(release.temporal_end)))
+    g.add((period, DCAT.startDate, release.temporal_start))
+    g.add((period, DCAT.endDate, release.temporal_end))
     g.add((dataset, DCTERMS.temporal, period))
     for triple in ((DCTERMS.issued, issued), (DCTERMS.modified, modified), (DCTERMS.license, licence),
                    (DCTERMS.language, language)):

@@ -543,7 +543,7 @@ def convert_row(table: Any, row: _Row, rownum: int) -> tuple[URIRef, list[Statem
 
 def _evidence_triples(file: str, subject: URIRef, confirmed: bool) -> list[Statement]:
     """What the evidence column says in the graph (vetgraph's addition to the CSVW mapping)."""
-    triples = []
+    triples: list[Statement] = []
     if not confirmed:
         triples.append((subject, VET.evidence, VET.Unconfirmed, "evidence"))
     if file == "insights.csv":  # the title was read in the report, or is the curator's unconfirmed reading
@@ -675,10 +675,11 @@ def add_curated(
 
 def superseded(data: Dataset, curated: Iterable[tuple[Path, Dataset]]) -> list[tuple[Any, Any, Any, Any]]:
     """The quads of `data` that curated rows replace (see SUPERSEDED), to remove before merging them in."""
-    quads = []
+    quads: list[tuple[Any, Any, Any, Any]] = []
     for path, dataset in curated:
         rules = SUPERSEDED.get(path.name, {})
-        given = {(s, p) for s, p, _, _ in dataset.quads((None, None, None, None)) if p in rules}
+        quads_of_rows = dataset.quads((None, None, None, None))
+        given = {(s, p) for s, p, _, _ in quads_of_rows if isinstance(p, URIRef) and p in rules}
         for subject, curated_property in sorted(given):
             for replaced in rules[curated_property]:
                 quads.extend(data.quads((subject, replaced, None, None)))

@@ -129,7 +129,7 @@ def _namespaces(*sources: Graph | Dataset) -> NamespaceManager:
                 manager.bind(prefix, namespace, override=False)
     from vetgraph.curation import ROW_PREFIXES
 
-    fallback = dict(NamespaceManager(Graph(), bind_namespaces="core").namespaces())
+    fallback: dict[str, str] = {p: str(n) for p, n in NamespaceManager(Graph(), bind_namespaces="core").namespaces()}
     fallback.update(prefixes("topic", "report", "graph"))
     fallback.update(ROW_PREFIXES)
     for prefix, namespace in fallback.items():  # N-Quads and RDF/XML dumps declare no prefixes

@@ -22,16 +22,18 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from operator import itemgetter
+from typing import Any
 from xml.parsers.expat import ExpatError, ParserCreate
 
 import pyoxigraph as ox
 from rdflib import Dataset, Graph
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.term import Node
 
 from vetgraph.canonical import canonical_quads
 from vetgraph.formats import RDF_FORMATS, Format
 from vetgraph.namespaces import RDF, XSD
-from vetgraph.terms import to_oxigraph
+from vetgraph.terms import to_oxigraph, written
 
 RDF_TYPE = str(RDF.type)
 _TYPE_KEY = f"<{RDF_TYPE}>"
@@ -93,15 +95,16 @@ class Prepared:
         if fmt in FORMATS and not FORMATS[fmt].named_graphs and self.named_graphs:
             raise ValueError(f"{FORMATS[fmt].title} cannot keep graphs apart: write one graph (Prepared.graph)")
         if fmt == "nt":
-            return _sorted_lines(ox.serialize(self.triples(), format=ox.RdfFormat.N_TRIPLES))
+            return _sorted_lines(written(ox.serialize(self.triples(), format=ox.RdfFormat.N_TRIPLES)))
         if fmt == "nq":
-            return _sorted_lines(ox.serialize(self.quads, format=ox.RdfFormat.N_QUADS))
+            return _sorted_lines(written(ox.serialize(self.quads, format=ox.RdfFormat.N_QUADS)))
         if fmt == "ttl":
-            return _sorted_prefixes(ox.serialize(self.triples(), format=ox.RdfFormat.TURTLE, prefixes=self.prefixes))
+            return _sorted_prefixes(written(ox.serialize(self.triples(), format=ox.RdfFormat.TURTLE,
+                                                         prefixes=self.prefixes)))
         if fmt == "trig":
-            return _sorted_prefixes(ox.serialize(self.quads, format=ox.RdfFormat.TRIG, prefixes=self.prefixes))
+            return _sorted_prefixes(written(ox.serialize(self.quads, format=ox.RdfFormat.TRIG, prefixes=self.prefixes)))
         if fmt == "rdf":
-            return ox.serialize(self.triples(), format=ox.RdfFormat.RDF_XML, prefixes=self.prefixes)
+            return written(ox.serialize(self.triples(), format=ox.RdfFormat.RDF_XML, prefixes=self.prefixes))
         if fmt == "jsonld":
             return json_ld(self.quads, self.prefixes)
         raise ValueError(f"unknown dump format {fmt!r} (known: {', '.join(FORMATS)})")
@@ -131,9 +134,9 @@ def prepare(source: Dataset | Graph, namespaces: Iterable[tuple[str, object]] | 
     else:
         rdflib_quads = ((s, p, o, None) for s, p, o in source.triples((None, None, None)))
     # Each distinct term is converted and written out once (graphs repeat their IRIs a lot).
-    converted: dict[object, tuple[object, str]] = {}
+    converted: dict[Node, tuple[Any, str]] = {}
 
-    def term(node: object) -> tuple[object, str]:
+    def term(node: Node) -> tuple[Any, str]:
         hit = converted.get(node)
         if hit is None:
             value = to_oxigraph(node)
@@ -169,9 +172,9 @@ def _iris(quads: Iterable[ox.Quad]) -> set[str]:
     return found
 
 
-def _graph_name(g: object) -> object:
+def _graph_name(g: Graph | Node) -> Node:
     """rdflib hands out named graphs as Graph objects in some calls and as identifiers in others."""
-    return getattr(g, "identifier", g)
+    return g.identifier if isinstance(g, Graph) else g
 
 
 def used_prefixes(namespaces: Iterable[tuple[str, object]], used: Iterable[str]) -> dict[str, str]:
@@ -238,10 +241,14 @@ class _Compactor:
             self.cache[value] = cached
         return cached
 
-    def node(self, term: object) -> str:
-        return f"_:{term.value}" if isinstance(term, ox.BlankNode) else self.iri(term.value)
+    def node(self, term: ox.NamedNode | ox.BlankNode | ox.Triple) -> str:
+        if isinstance(term, ox.BlankNode):
+            return f"_:{term.value}"
+        if isinstance(term, ox.NamedNode):
+            return self.iri(term.value)
+        raise ValueError(f"a quoted triple (RDF-star) has no JSON-LD 1.1 form: {term}")  # rdflib data has none
 
-    def value(self, term: object) -> object:
+    def value(self, term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> object:
         if not isinstance(term, ox.Literal):
             return {"@id": self.node(term)}
         if term.language:
@@ -256,11 +263,12 @@ def json_ld(quads: list[ox.Quad], prefixes: Mapping[str, str]) -> bytes:
     context = json_ld_context(prefixes)
     compact = _Compactor(context)
     graphs: dict[str, list[ox.Quad]] = defaultdict(list)
-    names: dict[str, object] = {}
+    names: dict[str, ox.NamedNode | ox.BlankNode] = {}
     for q in quads:
         key = _key(q.graph_name)
         graphs[key].append(q)
-        names[key] = q.graph_name
+        if not isinstance(q.graph_name, ox.DefaultGraph):
+            names[key] = q.graph_name
     top = _node_objects(graphs.pop("", []), compact)
     by_id = {node["@id"]: node for node in top}
     for key in sorted(graphs):
@@ -270,7 +278,7 @@ def json_ld(quads: list[ox.Quad], prefixes: Mapping[str, str]) -> bytes:
             holder = by_id[name] = {"@id": name}
             top.append(holder)
         holder["@graph"] = _node_objects(graphs[key], compact)
-    top.sort(key=lambda node: node["@id"])
+    top.sort(key=lambda node: str(node["@id"]))
     # One node object per line, each written by json's C encoder (an indented dump goes through the much slower
     # pure-Python encoder; figures in docs/performance.md); still diffable line by line between releases.
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -280,24 +288,23 @@ def json_ld(quads: list[ox.Quad], prefixes: Mapping[str, str]) -> bytes:
 
 def _node_objects(quads: list[ox.Quad], compact: _Compactor) -> list[dict[str, object]]:
     """Node objects of one graph's statements (which come sorted by subject, predicate, object)."""
-    nodes: list[dict[str, object]] = []
-    current: dict[str, list[object]] | None = None
+    nodes: list[tuple[dict[str, object], dict[str, list[object]]]] = []  # (node object, its properties)
+    properties: dict[str, list[object]] = {}
     subject = None
     for q in quads:
         if q.subject != subject:
             subject = q.subject
-            current = {}
-            nodes.append({"@id": compact.node(subject), "_": current})
+            properties = {}
+            nodes.append(({"@id": compact.node(subject)}, properties))
         if q.predicate.value == RDF_TYPE and not isinstance(q.object, ox.Literal):
-            current.setdefault("@type", []).append(compact.node(q.object))
+            properties.setdefault("@type", []).append(compact.node(q.object))
         else:
-            current.setdefault(compact.iri(q.predicate.value), []).append(compact.value(q.object))
-    for node in nodes:
-        properties = node.pop("_")
+            properties.setdefault(compact.iri(q.predicate.value), []).append(compact.value(q.object))
+    for node, properties in nodes:
         for key in sorted(properties, key=lambda k: (k != "@type", k)):
             values = properties[key]
             node[key] = values[0] if len(values) == 1 else values
-    return nodes
+    return [node for node, _ in nodes]
 
 
 def gzip_bytes(data: bytes) -> bytes:

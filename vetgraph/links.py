@@ -26,7 +26,7 @@ import json
 import re
 import sys
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,7 +39,7 @@ from vetgraph.namespaces import VET
 
 if TYPE_CHECKING:
     from rdflib import Graph, URIRef
-    from rdflib.term import Identifier
+    from rdflib.term import Identifier, Node
 
     from vetgraph.loading import Loaded
 
@@ -319,7 +319,7 @@ class LinkReport:
         return sorted(self.vocabularies.values(), key=key)
 
     def to_text(self) -> str:
-        rows = [("vocabulary", "version", "IRIs", "links", "ok", "errors", "warnings")]
+        rows: list[tuple[str, ...]] = [("vocabulary", "version", "IRIs", "links", "ok", "errors", "warnings")]
         listed = []
         for v in self._ordered():
             if v.checked or v.name in SYNTAX_CHECKED:
@@ -586,7 +586,8 @@ class _Locator:
     def __init__(self, loaded: Loaded):
         self.subject_files = loaded.subject_files
 
-    def __call__(self, iri: str, uses: list[tuple[Identifier, Identifier]]) -> list[str]:
+    def __call__(self, iri: str, uses: Sequence[tuple[Identifier, Identifier | None]]) -> list[str]:
+        """The data files that state `iri` or the subjects of its `uses` (subject, predicate)."""
         from rdflib import URIRef
 
         paths: set[Path] = set(self.subject_files.get(URIRef(iri), set()))
@@ -602,9 +603,9 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
-def _is_english(term: Identifier) -> bool:
+def _is_english(term: Node) -> bool:
     language = getattr(term, "language", None)
-    return bool(language) and (language.lower() == "en" or language.lower().startswith("en-"))
+    return language is not None and (language.lower() == "en" or language.lower().startswith("en-"))
 
 
 def _plural(n: int, word: str) -> str:
@@ -659,7 +660,8 @@ def label_triples(dataset: Any, vocab_dir: Path | str | None = None) -> Graph:
             out.add((node, notation, code))
         for scheme in snapshot.graph.objects(node, in_scheme):
             out.add((node, in_scheme, scheme))
-            schemes.add(scheme)
+            if isinstance(scheme, URIRef):
+                schemes.add(scheme)
     for scheme in schemes:
         for text in snapshot.labels(str(scheme)):
             out.add((scheme, pref, Literal(text, lang="en")))

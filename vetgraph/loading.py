@@ -145,7 +145,7 @@ def parse_file(
         s, p, o = convert(quad.subject), convert(quad.predicate), convert(quad.object)
         if subjects is not None and isinstance(s, URIRef):
             subjects.add(s)
-        if isinstance(o, Literal) and o.ill_typed:
+        if isinstance(o, Literal) and o.ill_typed and o.datatype is not None:  # only typed literals are ill-typed
             raise LoadError(
                 path,
                 f'literal "{o}" is not a valid {o.datatype.n3(into.namespace_manager)}',

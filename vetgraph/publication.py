@@ -178,13 +178,20 @@ class _Context:
     loaded: Loaded
     folder: _Folder
     target: Path
-    prepared: Prepared | None = None  # the whole dataset
+    statements: Prepared | None = None  # the whole dataset; set by the first step
     parts: dict[str, Prepared] = field(default_factory=dict)  # by Part.key: selected once, written in 3 syntaxes
     dumps: list[Dump] = field(default_factory=list)
     extra: list[PublishedFile] = field(default_factory=list)  # the other files, described by vetgraph.contents
 
     def publish(self, name: str, data: bytes) -> None:
         self.extra.append(self.folder.write(name, data))
+
+    @property
+    def prepared(self) -> Prepared:
+        """The sorted statements every later step writes from."""
+        if self.statements is None:
+            raise RuntimeError("the statements are prepared by the first build step")
+        return self.statements
 
 
 def _steps(options: BuildOptions) -> list[tuple[str, Callable[[_Context], None]]]:
@@ -213,7 +220,7 @@ def _prepare(ctx: _Context) -> None:
     if ctx.options.with_labels:
         for triple in _label_triples(dataset, ctx.options.paths.vocab_dir):
             dataset.default_graph.add(triple)
-    ctx.prepared = prepare(dataset)
+    ctx.statements = prepare(dataset)
 
 
 def _label_triples(dataset, vocab_dir: Path):
@@ -323,7 +330,7 @@ def _import_pylode():
 
     if "pylode.version" not in sys.modules:
         shim = types.ModuleType("pylode.version")
-        shim.__version__ = version("pylode")  # type: ignore[attr-defined]
+        shim.__version__ = version("pylode")
         sys.modules["pylode.version"] = shim
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level

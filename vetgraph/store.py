@@ -18,10 +18,11 @@ from typing import Literal as TypingLiteral
 import pyoxigraph as ox
 from rdflib import Dataset, Graph
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.query import ResultRow
 from rdflib.term import Identifier, Variable
 
 from vetgraph import formats
-from vetgraph.terms import to_oxigraph, to_rdflib
+from vetgraph.terms import to_oxigraph, to_rdflib, written
 
 ResultKind = TypingLiteral["select", "ask", "graph"]
 
@@ -77,15 +78,20 @@ class QueryResult:
         return _solutions_bytes(self.variables, self.rows, fmt)
 
 
+def _tabular_bytes(result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, fmt: str) -> bytes:
+    if isinstance(result, ox.QueryTriples):
+        raise ValueError(f"a graph result cannot be written as {fmt!r}")
+    return written(result.serialize(format=TABULAR_FORMATS[fmt][1]))
+
+
 def _ask_bytes(value: bool, fmt: str) -> bytes:
-    store = ox.Store()
-    return store.query("ASK {}" if value else "ASK { FILTER(false) }").serialize(format=TABULAR_FORMATS[fmt][1])
+    return _tabular_bytes(ox.Store().query("ASK {}" if value else "ASK { FILTER(false) }"), fmt)
 
 
 def _solutions_bytes(variables: Sequence[str], rows: Sequence[tuple[Identifier | None, ...]], fmt: str) -> bytes:
     """Serialize rdflib rows with Oxigraph's writers: a VALUES query over an empty store echoes them."""
     if not variables:
-        return ox.Store().query("SELECT * {} LIMIT 0").serialize(format=TABULAR_FORMATS[fmt][1])
+        return _tabular_bytes(ox.Store().query("SELECT * {} LIMIT 0"), fmt)
     store = ox.Store()
     names = " ".join(f"?{v}" for v in variables)
     # Terms go in as substitutions of one row at a time would be slow; build VALUES from N-Triples forms,
@@ -95,7 +101,7 @@ def _solutions_bytes(variables: Sequence[str], rows: Sequence[tuple[Identifier |
         cells = [(_nt(term) if term is not None else "UNDEF") for term in row]
         lines.append("(" + " ".join(cells) + ")")
     query = f"SELECT {names} {{ VALUES ({names}) {{ {' '.join(lines)} }} }}"
-    return store.query(query).serialize(format=TABULAR_FORMATS[fmt][1])
+    return _tabular_bytes(store.query(query), fmt)
 
 
 def _nt(term: Identifier) -> str:
@@ -112,8 +118,8 @@ def serialize_triples(graph: Graph | Iterable[tuple], fmt: str, prefixes: Mappin
     ox_triples = [ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in triples]
     if prefixes is None and isinstance(graph, Graph):
         prefixes = {p: str(n) for p, n in graph.namespaces() if p}
-    kwargs = {"prefixes": dict(prefixes)} if prefixes and fmt in ("ttl", "rdf", "jsonld") else {}
-    return ox.serialize(ox_triples, format=GRAPH_FORMATS[fmt][1], **kwargs)
+    with_prefixes = dict(prefixes) if prefixes and fmt in ("ttl", "rdf", "jsonld") else None
+    return written(ox.serialize(ox_triples, format=GRAPH_FORMATS[fmt][1], prefixes=with_prefixes))
 
 
 def _query_error(error: SyntaxError) -> QueryError:
@@ -204,11 +210,11 @@ class OxigraphStore(Store):
         if isinstance(raw, ox.QueryTriples):
             if fmt not in GRAPH_FORMATS:
                 raise ValueError(f"unsupported graph format {fmt!r}")
-            return "graph", raw.serialize(format=GRAPH_FORMATS[fmt][1])
+            return "graph", written(raw.serialize(format=GRAPH_FORMATS[fmt][1]))
         if fmt not in TABULAR_FORMATS:
             raise ValueError(f"unsupported result format {fmt!r}")
         kind: ResultKind = "select" if isinstance(raw, ox.QuerySolutions) else "ask"
-        return kind, raw.serialize(format=TABULAR_FORMATS[fmt][1])
+        return kind, _tabular_bytes(raw, fmt)
 
 
 class RdflibStore(Store):
@@ -231,11 +237,12 @@ class RdflibStore(Store):
         except ParseException as error:
             raise QueryError(str(error.msg), error.lineno, error.col) from None
         if result.type == "SELECT":
-            variables = [str(v) for v in result.vars]
-            return QueryResult("select", variables=variables, rows=[tuple(row) for row in result])
+            variables = [str(v) for v in result.vars or []]
+            rows: list[tuple[Identifier | None, ...]] = [tuple(row) for row in result if isinstance(row, ResultRow)]
+            return QueryResult("select", variables=variables, rows=rows)
         if result.type == "ASK":
             return QueryResult("ask", boolean=bool(result.askAnswer))
         graph = Graph(bind_namespaces="core")
-        for triple in result.graph or result:
+        for triple in result.graph if result.graph is not None else ():  # CONSTRUCT and DESCRIBE fill .graph
             graph.add(triple)
         return QueryResult("graph", graph=graph)

@@ -418,14 +418,14 @@ def _fill(target, graphs: dict, scale: int, seed: int) -> None:
         return term
 
     for s, p, o, g in iter_quads(scale, seed):
-        if isinstance(o, Lit):
-            obj = Literal(o.value, lang=o.lang, datatype=iri(o.datatype) if o.datatype else None)
-        else:
-            obj = iri(o)
+        obj: Literal | URIRef = (
+            Literal(o.value, lang=o.lang, datatype=iri(o.datatype) if o.datatype else None) if isinstance(o, Lit)
+            else iri(o)
+        )
         graphs[g].add((iri(s), iri(p), obj))
 
 
-PREFIXES = {
+PREFIXES: dict[str, str] = {prefix: str(namespace) for prefix, namespace in {
     "vet": VET,
     "dct": DCT,
     "skos": SKOS,
@@ -437,8 +437,7 @@ PREFIXES = {
     "rdfs": RDFS,
     "xsd": XSD,
     "country": COUNTRY,
-}
-PREFIXES = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
+}.items()}
 
 #: file suffix -> pyoxigraph format name; .nt and .ttl hold triples only (named graphs merged into one)
 FORMATS = {".nq": "N_QUADS", ".trig": "TRIG", ".nt": "N_TRIPLES", ".ttl": "TURTLE"}
@@ -457,10 +456,10 @@ def _ox_quads(scale: int, seed: int, keep_graphs: bool):
 
     default = ox.DefaultGraph()
     for s, p, o, g in iter_quads(scale, seed):
-        if isinstance(o, Lit):
-            obj = ox.Literal(o.value, language=o.lang, datatype=node(o.datatype) if o.datatype else None)
-        else:
-            obj = node(o)
+        obj: ox.Literal | ox.NamedNode = (
+            ox.Literal(o.value, language=o.lang, datatype=node(o.datatype) if o.datatype else None)
+            if isinstance(o, Lit) else node(o)
+        )
         graph = node(g) if g and keep_graphs else default
         yield ox.Quad(node(s), node(p), obj, graph)
 

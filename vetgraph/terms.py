@@ -7,7 +7,7 @@ from typing import Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
-from rdflib.term import Identifier
+from rdflib.term import Identifier, Node
 
 from vetgraph.namespaces import RDF, XSD
 
@@ -36,8 +36,8 @@ def to_rdflib(term: Any) -> Identifier:
     raise TypeError(f"unsupported term {term!r}")
 
 
-def to_oxigraph(term: Identifier) -> Any:
-    """A pyoxigraph term for an rdflib term."""
+def to_oxigraph(term: Node) -> Any:
+    """A pyoxigraph term for an rdflib term (IRI, blank node or literal; TypeError for anything else)."""
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
     if isinstance(term, BNode):
@@ -49,3 +49,9 @@ def to_oxigraph(term: Identifier) -> Any:
             return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
         return ox.Literal(str(term))
     raise TypeError(f"unsupported term {term!r}")
+
+
+def written(data: bytes | None) -> bytes:
+    """What a pyoxigraph `serialize` returns when it is given no output to write to: the bytes."""
+    assert data is not None, "serialize was given an output"
+    return data

@@ -52,15 +52,17 @@ def credentials_from(args: argparse.Namespace) -> Credentials | None:
             user, password = value.split(":", 1)
         else:
             password = value
-    if password is not None and user is None:
-        raise ValueError("--password needs --user")
-    if user is not None and password is None:
+    if user is None:
+        if password is not None:
+            raise ValueError("--password needs --user")
+        return None
+    if password is None:
         import getpass
 
         if not sys.stdin.isatty():
             raise ValueError("--user needs --password or --auth-env (no terminal to ask for it)")
         password = getpass.getpass(f"password for {user}: ")
-    return Credentials(user, password) if user is not None else None
+    return Credentials(user, password)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

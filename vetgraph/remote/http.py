@@ -14,10 +14,13 @@ import re
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, TYPE_CHECKING
 from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 import httpx
+
+if TYPE_CHECKING:
+    from httpx._client import UseClientDefault  # the type of httpx.USE_CLIENT_DEFAULT
 
 log = logging.getLogger("vetgraph.remote")
 
@@ -154,7 +157,7 @@ class Body:
         self.size = size
 
     @classmethod
-    def of(cls, write: Callable[[IO[bytes]], None], memory_limit: int = 32 << 20) -> Body:
+    def of(cls, write: Callable[[IO[bytes]], object], memory_limit: int = 32 << 20) -> Body:
         import tempfile
 
         spool = tempfile.SpooledTemporaryFile(max_size=memory_limit)  # noqa: SIM115 - closed by Body.close
@@ -215,7 +218,7 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         what: str = "request",
         retry: bool = True,
-        timeout: float | None | object = httpx.USE_CLIENT_DEFAULT,
+        timeout: float | httpx.Timeout | None | UseClientDefault = httpx.USE_CLIENT_DEFAULT,
     ) -> httpx.Response:
         """Send one request; retry connection failures and 5xx with backoff; raise RemoteError otherwise.
 
@@ -233,7 +236,8 @@ class HttpClient:
                 self._sleep(delay)
             try:
                 response = self.client.request(
-                    method, url, params=params, data=data, content=body, headers=headers, timeout=timeout
+                    method, url, params=None if params is None else list(params), data=data, content=body,
+                    headers=headers, timeout=timeout,
                 )
             except httpx.TimeoutException as error:
                 if isinstance(error, httpx.PoolTimeout):

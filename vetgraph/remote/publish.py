@@ -110,6 +110,7 @@ class PublishReport:
 def count_local(source: ox.Store, graph: GraphName) -> int:
     pattern = "{ ?s ?p ?o }" if isinstance(graph, ox.DefaultGraph) else f"{{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }}"
     solutions = source.query(f"SELECT (COUNT(*) AS ?n) {pattern}")
+    assert isinstance(solutions, ox.QuerySolutions)  # a SELECT query
     return int(next(iter(solutions))["n"].value)
 
 

@@ -33,6 +33,7 @@ from vetgraph.server.site import Rendered, Site, error, send
 from vetgraph.server.vocabulary import Vocabulary
 from vetgraph.server.workers import Engine, ThreadEngine, WorkerPool
 from vetgraph.store import OxigraphStore, Store
+from vetgraph.terms import written
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -212,7 +213,7 @@ def create_app(
         if isinstance(store, OxigraphStore):
             import pyoxigraph as ox
 
-            engine = WorkerPool(store.store.dump(format=ox.RdfFormat.N_QUADS), size=workers,
+            engine = WorkerPool(written(store.store.dump(format=ox.RdfFormat.N_QUADS)), size=workers,
                                 max_result_bytes=max_result_bytes, memory_limit=worker_memory)
         else:
             engine = ThreadEngine(store, max_result_bytes=max_result_bytes)
@@ -240,7 +241,7 @@ def create_app(
         if site.triples is None:
             with contextlib.suppress(Exception):  # a remote store may not answer yet; /health shows None
                 rows = (await asyncio.to_thread(site.store.query, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")).rows
-                site.triples = int(rows[0][0])
+                site.triples = int(str(rows[0][0]))
         try:
             yield
         finally:

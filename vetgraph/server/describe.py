@@ -87,7 +87,7 @@ def labels_of(store: Store, iris: Iterable[URIRef]) -> dict[URIRef, Literal]:
     query = f"SELECT ?x ?p ?l WHERE {{ VALUES ?x {{ {values} }} VALUES ?p {{ {predicates} }} ?x ?p ?l }}"
     best: dict[URIRef, tuple[int, Literal]] = {}
     for x, p, label in store.query(query).rows:
-        if not isinstance(label, Literal):
+        if not isinstance(x, URIRef) or not isinstance(label, Literal):
             continue
         score = _LABEL_PREDICATES.index(p) * 3 + language_rank(label)
         if x not in best or score < best[x][0]:
@@ -98,13 +98,15 @@ def labels_of(store: Store, iris: Iterable[URIRef]) -> dict[URIRef, Literal]:
 def describe_graph(store: Store, iri: URIRef, vocabulary: Vocabulary | None = None) -> GraphContents:
     """The contents of the named graph `iri` (empty when the store has no such graph)."""
     contents = GraphContents(iri)
-    contents.triples = [(s, p, o) for _, s, p, o in store.query(_GRAPH, {"g": iri}).rows]
+    contents.triples = [(s, p, o) for _, s, p, o in store.query(_GRAPH, {"g": iri}).rows
+                        if s is not None and p is not None and o is not None]  # bound by the pattern
     if not contents.triples:
         return contents
     subjects = sorted({s for s, _, _ in contents.triples if isinstance(s, URIRef)})
     if subjects:  # IRIs from the store's own results: exact as <...> terms
         for s, source in store.query(_SOURCES % " ".join(s.n3() for s in subjects)).rows:
-            contents.sources.setdefault(s, []).append(source)
+            if s is not None and source is not None:
+                contents.sources.setdefault(s, []).append(source)
     for found in contents.sources.values():
         found.sort()
     contents.labels = _labels(store, mentioned(contents.triples), vocabulary)
@@ -125,16 +127,19 @@ def describe(store: Store, iri: URIRef, vocabulary: Vocabulary | None = None) ->
     """The description of `iri` (empty when the store knows nothing about it)."""
     description = Description(iri)
     bindings = {"r": iri}
+    # the patterns bind ?p, ?o, ?b and ?s in every row (only ?unconfirmed is optional)
     for _, p, o, unconfirmed in store.query(_OUT, bindings).rows:
-        description.triples.append((iri, p, o))
-        if unconfirmed is not None:
-            description.unconfirmed.add((p, o))
+        if p is not None and o is not None:
+            description.triples.append((iri, p, o))
+            if unconfirmed is not None:
+                description.unconfirmed.add((p, o))
     if any(isinstance(o, BNode) for _, _, o in description.triples):
         for _, b, p, o in store.query(_BLANK, bindings).rows:
-            description.triples.append((b, p, o))
+            if b is not None and p is not None and o is not None:
+                description.triples.append((b, p, o))
     rows = store.query(_IN % (MAX_INCOMING + 1), bindings).rows
     description.incoming_truncated = len(rows) > MAX_INCOMING
-    description.incoming = [(s, p, iri) for _, s, p in rows[:MAX_INCOMING]]
+    description.incoming = [(s, p, iri) for _, s, p in rows[:MAX_INCOMING] if s is not None and p is not None]
     if not description.exists:
         return description
     description.labels = _labels(store, mentioned((*description.triples, *description.incoming)), vocabulary)

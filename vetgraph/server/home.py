@@ -55,9 +55,10 @@ class Component:
     values: dict[str, list[tuple[Identifier, bool]]] = field(default_factory=lambda: defaultdict(list))
 
     def first(self, predicate: str) -> Identifier | None:
-        confirmed = [v for v, unconfirmed in self.values.get(predicate, []) if not unconfirmed]
-        anything = [v for v, _ in self.values.get(predicate, [])]
-        return (confirmed or anything or [None])[0]
+        values = self.values.get(predicate, [])
+        confirmed = [v for v, unconfirmed in values if not unconfirmed]
+        anything = [v for v, _ in values]
+        return (confirmed or anything)[0] if anything else None
 
     def unconfirmed(self, predicate: str) -> bool:
         entries = self.values.get(predicate, [])
@@ -120,14 +121,15 @@ def load(store: Store) -> HomeData:
     record = describe(store, report)
     components: dict[URIRef, Component] = {}
     for _, c, p, o, flag in store.query(_COMPONENTS, {"report": report}).rows:
+        if not isinstance(c, URIRef) or o is None:  # bound by the pattern; c is an IRI of the data
+            continue
         component = components.setdefault(c, Component(c))
         component.values[str(p)].append((o, flag is not None))
         if str(p) == RDF_TYPE:
             component.types.add(str(o))
-    actors = [(str(t), a) for a, t in store.query(_ACTORS).rows]
-    actors = _most_specific(actors)
-    instruments = sorted(((i, str(d) if d is not None else None) for i, d in store.query(_INSTRUMENTS).rows),
-                         key=lambda item: (item[1] or "9999", str(item[0])))
+    actors = _most_specific([(str(t), a) for a, t in store.query(_ACTORS).rows if isinstance(a, URIRef)])
+    instruments = sorted(((i, str(d) if d is not None else None) for i, d in store.query(_INSTRUMENTS).rows
+                          if isinstance(i, URIRef)), key=lambda item: (item[1] or "9999", str(item[0])))
     mentioned = {*components, *(a for _, a in actors), *(i for i, _ in instruments)}
     for component in components.values():
         mentioned.update(v for values in component.values.values() for v, _ in values if isinstance(v, URIRef))

@@ -99,7 +99,7 @@ async def resource(request: Request) -> Response:
         return _not_acceptable(request, "this resource")
     path = "/id/" + stem
     key = ("resource", str(iri), offer.name, profile.token)
-    rendered = site.pages.get(key)
+    rendered: Rendered | None = site.pages.get(key)
     if rendered is None:
         rendered = await asyncio.to_thread(_render, site, description, offer, profile, path)
         site.pages.put(key, rendered, len(rendered.body))
@@ -143,7 +143,7 @@ async def named_graph(request: Request) -> Response:
         return error(request, 404, f"no graph at /graph/{raw_path}")
     stem, offer = _pick_format(request, raw_path)
     iri = URIRef(GRAPH_BASE + stem)
-    contents = site.pages.get(("graph-contents", str(iri)))
+    contents: GraphContents | None = site.pages.get(("graph-contents", str(iri)))
     if contents is None:
         contents = await asyncio.to_thread(describe_graph, site.store, iri, site.vocabulary)
         site.pages.put(("graph-contents", str(iri)), contents, 512 * len(contents.triples) + 256)
@@ -153,7 +153,7 @@ async def named_graph(request: Request) -> Response:
         return _not_acceptable(request, "this graph")
     path = "/graph/" + stem
     key = ("graph", str(iri), offer.name)
-    rendered = site.pages.get(key)
+    rendered: Rendered | None = site.pages.get(key)
     if rendered is None:
         rendered = await asyncio.to_thread(_render_graph, site, contents, offer, path)
         site.pages.put(key, rendered, len(rendered.body))
@@ -190,7 +190,7 @@ async def ontology(request: Request) -> Response:
     if offer is None:
         return _not_acceptable(request, "the ontology")
     key = ("ontology", offer.name)
-    rendered = site.pages.get(key)
+    rendered: Rendered | None = site.pages.get(key)
     if rendered is None:
         rendered = await asyncio.to_thread(_render_ontology, site, offer)
         site.pages.put(key, rendered, len(rendered.body))

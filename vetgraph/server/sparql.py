@@ -93,15 +93,14 @@ async def execute(
                            "data from other hosts")
     if info.form in ("SELECT", "ASK") and tabular is None or info.form in ("CONSTRUCT", "DESCRIBE") and graph is None:
         raise _not_acceptable(info.form or "")
-    key = (sparql, tabular and tabular.name, graph and graph.name,
-           tuple(sorted((k, v.n3()) for k, v in (bindings or {}).items())), dataset)
+    tabular_name, graph_name = (tabular.name if tabular else None), (graph.name if graph else None)
+    key = (sparql, tabular_name, graph_name, tuple(sorted((k, v.n3()) for k, v in (bindings or {}).items())), dataset)
     if info.deterministic:
         cached = site.results.get(key)
         if cached is not None:
             return cached
     try:
-        answer = await site.engine.run(QueryRequest(sparql, tabular and tabular.name, graph and graph.name,
-                                                    site.timeout, bindings, dataset))
+        answer = await site.engine.run(QueryRequest(sparql, tabular_name, graph_name, site.timeout, bindings, dataset))
     except QueryError as failure:
         where = f" (line {failure.line}, column {failure.column})" if failure.line else ""
         raise Refusal(400, f"SPARQL error{where}: {failure.message}") from None

@@ -187,7 +187,7 @@ def openapi_document(site: Site) -> dict[str, Any]:
     for query in site.catalogue.values():
         parameters = [fmt]
         for p in query.params:
-            schema = dict(_SCHEMAS.get(p.type, {"type": "string"}))
+            schema: dict[str, object] = dict(_SCHEMAS.get(p.type, {"type": "string"}))
             if p.enum:
                 schema["enum"] = p.enum
             if p.default is not None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import multiprocessing
 import os
@@ -27,13 +28,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 from rdflib.term import Identifier
 
 from vetgraph.store import GRAPH_FORMATS, TABULAR_FORMATS, QueryError, QueryTimeout, ResultKind, Store
 from vetgraph.terms import to_oxigraph
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 log = logging.getLogger("vetgraph.server")
 
@@ -114,26 +118,17 @@ class _TooLarge(Exception):
     pass
 
 
-class _CappedSink:
+class _CappedSink(io.BytesIO):
     """A binary writer that refuses to grow past `limit` bytes (so a huge result stops early)."""
 
     def __init__(self, limit: int):
+        super().__init__()
         self.limit = limit
-        self.parts: list[bytes] = []
-        self.size = 0
 
-    def write(self, data: bytes) -> int:
-        self.size += len(data)
-        if self.size > self.limit:
+    def write(self, data: ReadableBuffer, /) -> int:
+        if self.tell() + memoryview(data).nbytes > self.limit:
             raise _TooLarge()
-        self.parts.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def getvalue(self) -> bytes:
-        return b"".join(self.parts)
+        return super().write(data)
 
 
 def _lock_down(memory_limit: int | None) -> None:
@@ -175,17 +170,18 @@ def _execute(
     try:
         options = _dataset_options(dataset)
         raw = store.query(sparql, substitutions=substitutions or None, **options)
+        sink = _CappedSink(max_bytes)
+        # evaluation is lazy: most errors surface in serialize
         if isinstance(raw, ox.QueryTriples):
             kind, fmt = "graph", graph
-            writer = GRAPH_FORMATS[fmt][1] if fmt else None
+            if not fmt:
+                return ("unacceptable", kind)
+            raw.serialize(output=sink, format=GRAPH_FORMATS[fmt][1])
         else:
-            kind = "select" if isinstance(raw, ox.QuerySolutions) else "ask"
-            fmt = tabular
-            writer = TABULAR_FORMATS[fmt][1] if fmt else None
-        if writer is None:
-            return ("unacceptable", kind)
-        sink = _CappedSink(max_bytes)
-        raw.serialize(output=sink, format=writer)  # evaluation is lazy: most errors surface here
+            kind, fmt = ("select" if isinstance(raw, ox.QuerySolutions) else "ask"), tabular
+            if not fmt:
+                return ("unacceptable", kind)
+            raw.serialize(output=sink, format=TABULAR_FORMATS[fmt][1])
         return ("ok", kind, fmt, sink.getvalue())
     except SyntaxError as error:
         return ("syntax", str(error.msg), error.lineno, error.offset)
