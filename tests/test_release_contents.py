@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
-from test_build import BASE_URL, fixture_paths
-from test_build_dumps import RDFLIB_FORMATS, graphs_of
 
+from tests.helpers.build import BASE_URL, fixture_paths
+from tests.helpers.rdf import RDFLIB_FORMATS, graphs_of
 from vetgraph.config import DATASET_IRI, UNCONFIRMED_GRAPH
 from vetgraph.contents import UNCONFIRMED, describe, dump_files
 from vetgraph.loading import load_project

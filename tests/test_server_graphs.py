@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import app_client
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from starlette.testclient import TestClient
-from test_server_resources import FORMATS
 
+from tests.helpers.rdf import SERVED_FORMATS as FORMATS
+from tests.helpers.servers import app_client
 from vetgraph.config import BASE_IRI, UNCONFIRMED_GRAPH
 from vetgraph.contents import describe
 

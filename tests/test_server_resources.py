@@ -12,17 +12,12 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 from starlette.testclient import TestClient
 
+from tests.helpers.rdf import SERVED_FORMATS as FORMATS
 from tests.helpers.servers import app_client
 from vetgraph.server.describe import describe
 from vetgraph.server.vocabulary import Vocabulary
 
 ID = "https://w3id.org/vetgraph/id/"
-FORMATS = {  # media type -> (extension, rdflib parser)
-    "text/turtle": ("ttl", "turtle"),
-    "application/ld+json": ("jsonld", "json-ld"),
-    "application/n-triples": ("nt", "nt"),
-    "application/rdf+xml": ("rdf", "xml"),
-}
 
 
 @pytest.fixture(scope="module")

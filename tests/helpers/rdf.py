@@ -16,6 +16,13 @@ from vetgraph.terms import to_rdflib
 
 #: dump file extension -> rdflib parser name
 RDFLIB_FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "rdf": "xml", "trig": "trig", "nq": "nquads"}
+#: the RDF syntaxes the server negotiates for a resource or a graph: media type -> (extension, rdflib parser)
+SERVED_FORMATS = {
+    "text/turtle": ("ttl", "turtle"),
+    "application/ld+json": ("jsonld", "json-ld"),
+    "application/n-triples": ("nt", "nt"),
+    "application/rdf+xml": ("rdf", "xml"),
+}
 
 
 def graphs_of(dataset: Dataset) -> dict[str | None, Graph]:
