@@ -17,19 +17,6 @@ if TYPE_CHECKING:
     from starlette.testclient import TestClient
 
 
-def data_with_curation(tmp_path: Path, fixture: str) -> Path:
-    """A copy of the project's RDF data (tmp_path/data) plus the curation folder of tests/data/curation/FIXTURE."""
-    import shutil
-
-    data = tmp_path / "data"
-    data.mkdir()
-    for path in Paths().data_dir.iterdir():
-        if path.is_file():
-            shutil.copy(path, data)
-    shutil.copytree(FIXTURES / "curation" / fixture / "curation", data / "curation")
-    return data
-
-
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     return require_shared()

@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import data_with_curation
 
+from tests.helpers.project import data_with_curation
 from vetgraph.cli import main
 from vetgraph.config import Paths
 

@@ -10,8 +10,9 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import app_client, data_with_curation
 
+from tests.helpers.project import data_with_curation
+from tests.helpers.servers import app_client
 from vetgraph.completeness import Aspect, completeness
 from vetgraph.config import ID_BASE, Paths
 

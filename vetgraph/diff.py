@@ -132,8 +132,8 @@ def _namespaces(*sources: Graph | Dataset) -> NamespaceManager:
     fallback: dict[str, str] = {p: str(n) for p, n in NamespaceManager(Graph(), bind_namespaces="core").namespaces()}
     fallback.update(prefixes("topic", "report", "graph"))
     fallback.update(ROW_PREFIXES)
-    for prefix, namespace in fallback.items():  # N-Quads and RDF/XML dumps declare no prefixes
-        manager.bind(prefix, namespace, override=False)
+    for prefix, iri in fallback.items():  # N-Quads and RDF/XML dumps declare no prefixes
+        manager.bind(prefix, iri, override=False)
     return manager
 
 

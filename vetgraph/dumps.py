@@ -118,7 +118,7 @@ class Prepared:
         try:
             if fmt == "rdf":
                 _well_formed_xml(data)
-            found = sum(1 for _ in ox.parse(data, format=FORMATS[fmt].native))  # the loader's parser
+            found = sum(1 for _ in ox.parse(data, format=FORMATS[fmt].rdf))  # the loader's parser
         except (SyntaxError, ExpatError) as error:
             raise ValueError(f"the {FORMATS[fmt].title} dump does not parse back: {error}") from None
         if found != expected:

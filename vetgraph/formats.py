@@ -44,9 +44,23 @@ class Format:
         return isinstance(self.native, ox.RdfFormat)
 
     @property
+    def rdf(self) -> ox.RdfFormat:
+        """The pyoxigraph RDF syntax (parsers and serializers take it); TypeError for a results format."""
+        if not isinstance(self.native, ox.RdfFormat):
+            raise TypeError(f"{self.name} is a query-results format, not an RDF syntax")
+        return self.native
+
+    @property
+    def results(self) -> ox.QueryResultsFormat:
+        """The pyoxigraph query-results format; TypeError for an RDF syntax."""
+        if not isinstance(self.native, ox.QueryResultsFormat):
+            raise TypeError(f"{self.name} is an RDF syntax, not a query-results format")
+        return self.native
+
+    @property
     def named_graphs(self) -> bool:
         """Whether the syntax can hold named graphs (TriG, N-Quads, JSON-LD)."""
-        return self.is_rdf and self.native.supports_datasets
+        return isinstance(self.native, ox.RdfFormat) and self.native.supports_datasets
 
     @property
     def w3c_iri(self) -> str:

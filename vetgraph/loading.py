@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from vetgraph.store import OxigraphStore
 
 #: file suffix -> parser format, for every RDF syntax of the format registry
-RDF_FORMATS: dict[str, ox.RdfFormat] = {"." + f.extension: f.native for f in formats.RDF_FORMATS.values()}
+RDF_FORMATS: dict[str, ox.RdfFormat] = {"." + f.extension: f.rdf for f in formats.RDF_FORMATS.values()}
 
 
 @dataclass

@@ -259,12 +259,13 @@ def _dump_writer(part: Part, fmt: Format) -> Callable[[_Context], None]:
 
 def _largest_literal(loaded: Loaded) -> str:
     """Where the longest literal of the data is: its file, subject and length (for a dump too large to check)."""
-    from rdflib import Literal
+    from rdflib import Literal, URIRef
 
     length, subject = max(((len(o), s) for s, _, o, _ in loaded.dataset.quads((None, None, None, None))
                            if isinstance(o, Literal)), default=(0, None), key=lambda item: item[0])
     # the literal is in one of the subject's files, and only a file at least as long can hold it
-    files = [f for f in loaded.subject_files.get(subject, ()) if f.is_file() and f.stat().st_size >= length]  # type: ignore[arg-type]
+    located = loaded.subject_files.get(subject, set()) if isinstance(subject, URIRef) else set()
+    files = [f for f in located if f.is_file() and f.stat().st_size >= length]
     where = ", ".join(sorted(str(f) for f in files)) or "the data"
     return f"{where}: a literal of {length:,} characters on {subject}"
 

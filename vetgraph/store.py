@@ -29,10 +29,10 @@ ResultKind = TypingLiteral["select", "ask", "graph"]
 #: result format name -> (media type, pyoxigraph format), from the format registry. Names are what `--format`
 #: and `?format=` accept.
 TABULAR_FORMATS: dict[str, tuple[str, ox.QueryResultsFormat]] = {
-    name: (f.media_type, f.native) for name, f in formats.RESULT_FORMATS.items()
+    name: (f.media_type, f.results) for name, f in formats.RESULT_FORMATS.items()
 }
 GRAPH_FORMATS: dict[str, tuple[str, ox.RdfFormat]] = {
-    name: (f.media_type, f.native) for name, f in formats.GRAPH_FORMATS.items()
+    name: (f.media_type, f.rdf) for name, f in formats.GRAPH_FORMATS.items()
 }
 
 

@@ -120,7 +120,7 @@ def parse_response(response: httpx.Response) -> QueryResult:
     syntax = rdf_by_media_type(media)  # also text/plain, Virtuoso's and older stores' N-Triples media type
     if syntax is not None:
         graph = Graph(bind_namespaces="core")
-        for quad in ox.parse(body, format=syntax.native):
+        for quad in ox.parse(body, format=syntax.rdf):
             graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
         return QueryResult("graph", graph=graph)
     raise RemoteError(f"the store answered with an unexpected content type {media or '(none)'!r}")
