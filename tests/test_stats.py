@@ -65,12 +65,18 @@ def test_completeness_is_what_the_fact_sheet_says(as_json: dict, facts: dict) ->
     # The report's label is its short title with the cover's subtitle.
     short_title = facts["report"]["full_title"].split(":")[0]
     assert report["label"] == f"{short_title}: {facts['report']['subtitle']}"
-    assert report["declared_insights"] == declared["insights"]
-    assert report["insights"] == len(insights)
-    assert report["titled_insights"] == sum(1 for insight in insights if insight["title"])
-    assert report["declared_lighthouse_projects"] == declared["lighthouse_projects"]
-    assert report["lighthouse_projects"] == len(facts["lighthouse_projects"]["items"])
-    assert report["good_practices"] == len(facts["good_practices"]["items"])
+    aspects = {a["name"]: (a["declared"], a["described"]) for a in report["aspects"]}
+    confirmed_titles = sum(1 for insight in insights if insight["title"] and not insight.get("unconfirmed"))
+    assert aspects == {
+        "insights": (declared["insights"], len(insights)),
+        "insight titles": (declared["insights"], sum(1 for insight in insights if insight["title"])),
+        "confirmed insight titles": (declared["insights"], confirmed_titles),
+        "viewpoints": (declared["viewpoints"], len(facts["viewpoints"]["items"])),
+        "mandate topics": (None, len(facts["topics"])),
+        "Lighthouse projects": (declared["lighthouse_projects"], len(facts["lighthouse_projects"]["items"])),
+        # the fact sheet gives no number of good practices ("numerous"), so none is declared
+        "good practices": (None, len(facts["good_practices"]["items"])),
+    }
 
 
 def test_the_text_summary_states_the_same_figures(as_json: dict) -> None:
@@ -82,8 +88,9 @@ def test_the_text_summary_states_the_same_figures(as_json: dict) -> None:
         f"{as_json['unconfirmed_statements']} unconfirmed), {as_json['subjects']} subjects, "
         f"{len(as_json['classes'])} classes"
     )
-    report = as_json["completeness"][0]
-    assert f"insights {report['insights']}/{report['declared_insights']} ({report['titled_insights']} with a title)" \
-        in second
+    aspects = as_json["completeness"][0]["aspects"]
+    shown = ", ".join(f"{a['name']} {a['described']}" + (f"/{a['declared']}" if a["declared"] is not None else "")
+                      for a in aspects)
+    assert second.endswith(f"(described/declared): {shown}")
     for name, count in as_json["classes"].items():
         assert f"\n{name:<{max(map(len, as_json['classes']))}}  {count:>9}" in done.stdout
