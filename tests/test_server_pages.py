@@ -289,6 +289,19 @@ def test_path_traversal_gets_404_or_400(dist_client, path) -> None:
     assert "outside" not in response.text and "[project]" not in response.text and "secret" not in response.text
 
 
+@pytest.mark.parametrize("path, status", [
+    ("/id/insight/1%", 400), ("/id/a%zzb", 400), ("/id/a%4", 400),
+    ("/download/" + "a" * 300, 404), ("/download/" + "é" * 200 + ".ttl", 404), ("/download/ontology/" + "b" * 256, 404),
+])
+def test_malformed_iri_paths_and_overlong_names_are_client_errors(dist_client, path, status) -> None:
+    """A '%' without two hex digits cannot be in an IRI; a name over 255 bytes names no file: the client's
+    mistake (400/404 with the usual headers), never a server error."""
+    response = dist_client.get(path, headers={"Accept": "text/plain"})
+    assert response.status_code == status, (path, response.status_code)
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "Traceback" not in response.text
+
+
 def test_download_listing_void_and_catalog(dist_client) -> None:
     listing = dist_client.get("/download/", headers=HTML)
     assert listing.status_code == 200

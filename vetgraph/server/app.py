@@ -164,6 +164,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error(request, exc.status_code, message, headers=exc.headers)
 
 
+async def _server_error(request: Request, exc: Exception) -> Response:
+    # Starlette answers unhandled errors outside the middleware: the security header is added here.
+    return Response("the server failed to answer this request\n", status_code=500,
+                    media_type="text/plain; charset=utf-8", headers={"X-Content-Type-Options": "nosniff"})
+
+
 def routes() -> list[BaseRoute]:
     return [
         Route("/", home, methods=["GET"]),
@@ -259,7 +265,7 @@ def create_app(
                        allow_headers=["*"], expose_headers=["Link", "ETag", "Content-Location", "Vary",
                                                             "Content-Profile"]),
         ],
-        exception_handlers={HTTPException: _http_error},
+        exception_handlers={HTTPException: _http_error, Exception: _server_error},
         lifespan=lifespan,
     )
     app.state.site = site

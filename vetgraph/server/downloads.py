@@ -50,8 +50,11 @@ def safe_file(root: Path, relative: str) -> Path | None:
     if any(part in ("", ".", "..") or part.startswith(".") for part in parts):
         return None
     base = root.resolve()
-    candidate = (base / relative).resolve()
-    if not candidate.is_relative_to(base) or not candidate.is_file():
+    try:  # a name the file system cannot hold (e.g. over 255 bytes) names no file either
+        candidate = (base / relative).resolve()
+        if not candidate.is_relative_to(base) or not candidate.is_file():
+            return None
+    except (OSError, ValueError):
         return None
     return candidate
 

@@ -42,6 +42,7 @@ PROFILES: tuple[Profile, ...] = (
 )
 # What the path may hold: IRI characters, no spaces or quotes (anything else cannot be one of our IRIs).
 _SAFE_PATH = re.compile(r"^[A-Za-z0-9._~:@!$&'()*+,;=/%-]+$")
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")  # in an IRI, "%" starts a percent-encoding (RFC 3987)
 
 
 def _pick_format(request: Request, path: str) -> tuple[str, Offer | None]:
@@ -84,6 +85,9 @@ async def resource(request: Request) -> Response:
     raw_path = request.path_params["path"]
     if not raw_path or not _SAFE_PATH.match(raw_path):
         return error(request, 404, f"no resource at /id/{raw_path}")
+    if _BAD_PERCENT.search(raw_path):
+        return error(request, 400, f"/id/{raw_path} is not an IRI path: '%' must be followed by two hex digits "
+                                   "(write '%25' for a percent sign)")
     stem, offer, profile = _pick(request, raw_path)
     iri = URIRef(ID_BASE + stem)
     description = await _description(site, iri)
