@@ -198,6 +198,31 @@ def test_stored_query_html_page_with_form_and_result_table(client) -> None:
     assert wrong.status_code == 400 and "error-message" in wrong.text
 
 
+@pytest.mark.parametrize("text", ["R&D", "C#", "a+b", "two words", "Ausbildung für Ärzte", "100%"])
+def test_stored_query_page_download_links_keep_the_parameters(client, text) -> None:
+    """Each download link of a result page carries the parameter exactly (URL-encoded, not only
+    HTML-escaped) and its format: following it gives that format for that text."""
+    from html import unescape
+    from urllib.parse import parse_qs, urlsplit
+
+    page = client.get("/queries/search", params={"text": text}, headers=HTML)
+    assert page.status_code == 200
+    section = page.text.split('class="alternates"')[1].split("</p>")[0]
+    links = [unescape(href) for href in re.findall(r'href="([^"]*)"', section)]
+    assert len(links) == 4
+    for link in links:
+        parts = urlsplit(link)
+        assert parts.fragment == "" and parts.path == "/queries/search", link
+        parameters = parse_qs(parts.query)
+        assert parameters["text"] == [text], link
+        name = parameters["format"][0]
+        followed = client.get(link)
+        assert followed.status_code == 200, (link, followed.text)
+        media = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
+                 "csv": "text/csv", "tsv": "text/tab-separated-values"}[name]
+        assert followed.headers["content-type"].split(";")[0] == media
+
+
 def test_openapi_describes_every_stored_query(client, catalogue) -> None:
     document = client.get("/openapi.json").json()
     assert document["openapi"].startswith("3.")

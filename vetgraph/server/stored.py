@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
 from rdflib import Literal, URIRef
@@ -150,10 +151,13 @@ def _term(cell: dict[str, str] | None) -> Any:
 
 def _page(site: Site, query: Any, values: dict[str, str], table: dict[str, Any] | None, message: str | None,
           status: int = 200) -> Response:
-    formats = [(o.name, o.media_type) for o in _offers(query.kind) if o is not HTML_OFFER]
+    # The download links repeat the parameters, URL-encoded ("R&D", "#", "+", spaces, any script survive)
+    here = site.url("/queries/" + quote(query.name, safe=""))
+    given = [(k, v) for k, v in values.items() if v]
+    formats = [(o.name, o.media_type, f"{here}?{urlencode([*given, ('format', o.name)])}")
+               for o in _offers(query.kind) if o is not HTML_OFFER]
     html = site.templates.get_template("query.html").render(
         site=site, query=query, values=values, table=table, message=message, formats=formats,
-        query_string="&".join(f"{k}={v}" for k, v in values.items() if v),
     )
     return Response(html, status_code=status, media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
 
