@@ -16,6 +16,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -34,11 +35,12 @@ PATHOLOGICAL = [
 ]
 
 
-def _start(args: list[str], cwd: Path = PROJECT_ROOT) -> tuple[subprocess.Popen, str]:
-    """Run `vetgraph serve ARGS --port 0`; the URL it prints once it listens."""
+def _start(args: list[str], cwd: Path = PROJECT_ROOT, **popen: Any) -> tuple[subprocess.Popen, str]:
+    """Run `vetgraph serve ARGS --port 0`; the URL it prints once it listens. `popen`: more Popen options
+    (e.g. stderr to a file, a preexec_fn setting resource limits, a session of its own)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "vetgraph", "serve", "--port", "0", *args],
-        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=cwd, stdout=subprocess.PIPE, text=True, **{"stderr": subprocess.PIPE, **popen},
     )
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()

@@ -130,6 +130,7 @@ async def health(request: Request) -> Response:
         "triples": site.triples,
         "query_workers": capacity,
         "workers_replaced": getattr(site.engine, "replaced", 0),
+        "long_queries": getattr(site.engine, "long_running", 0),
         "timeout_s": site.timeout,
         "cache": {"pages": len(site.pages), "results": len(site.results),
                   "result_hits": site.results.hits, "result_misses": site.results.misses},

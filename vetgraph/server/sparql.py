@@ -13,13 +13,15 @@ CONSTRUCT/DESCRIBE in Turtle, N-Triples, JSON-LD, RDF/XML; 406 otherwise.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from urllib.parse import parse_qsl
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Identifier
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from vetgraph.config import UNCONFIRMED_GRAPH
@@ -33,6 +35,7 @@ from vetgraph.server.workers import (
     Dataset,
     EngineBusy,
     NotAcceptable,
+    Overloaded,
     QueryRequest,
     ResultTooLarge,
     WorkerLost,
@@ -83,8 +86,11 @@ async def execute(
     graph: Offer | None,
     bindings: Mapping[str, Identifier] | None = None,
     dataset: Dataset | None = None,
+    request: Request | None = None,
 ) -> Answer:
-    """Check, then run a query (or take its result from the cache); raises Refusal for every failure."""
+    """Check, then run a query (or take its result from the cache); raises Refusal for every failure.
+    With the `request`, the query is abandoned (its worker freed) when the client disconnects, and the
+    client's address counts against its share of long-running queries."""
     info = inspect(sparql)
     if info.update:
         raise Refusal(403, "this endpoint is read-only: SPARQL Update requests are not accepted")
@@ -99,8 +105,10 @@ async def execute(
         cached = site.results.get(key)
         if cached is not None:
             return cached
+    client = request.client.host if request is not None and request.client else None
+    work = site.engine.run(QueryRequest(sparql, tabular_name, graph_name, site.timeout, bindings, dataset, client))
     try:
-        answer = await site.engine.run(QueryRequest(sparql, tabular_name, graph_name, site.timeout, bindings, dataset))
+        answer = await (work if request is None else _unless_disconnected(request, work))
     except QueryError as failure:
         where = f" (line {failure.line}, column {failure.column})" if failure.line else ""
         raise Refusal(400, f"SPARQL error{where}: {failure.message}") from None
@@ -116,12 +124,41 @@ async def execute(
                            f"LIMIT, or download the data at {site.url('/download/')}") from None
     except NotAcceptable as failure:
         raise _not_acceptable(failure.kind) from None
-    except WorkerLost:
-        raise Refusal(503, "the query worker stopped while running this query (it may have needed more "
-                           "memory than it is allowed); the query was abandoned") from None
+    except Overloaded as failure:
+        raise Refusal(503, f"{failure}: it was stopped; try again when those have finished",
+                      {"Retry-After": "5"}) from None
+    except WorkerLost as failure:
+        raise Refusal(503, f"the query worker stopped while running this query ({failure.reason}); the "
+                           "query was abandoned") from None
     if info.deterministic:
         site.results.put(key, answer, len(answer.body) + len(sparql))
     return answer
+
+
+async def _unless_disconnected(request: Request, work: Awaitable[Answer]) -> Answer:
+    """The result of `work`, which is cancelled if the client disconnects first: nobody waits for it, and
+    its worker is better used by others."""
+    task = asyncio.ensure_future(work)
+    watch = asyncio.ensure_future(_disconnected(request))
+    try:
+        await asyncio.wait((task, watch), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watch.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await task
+    if watch.done() and not watch.cancelled():
+        watch.exception()  # retrieved: a failing receive counts as a disconnect
+    if task.cancelled():
+        raise Refusal(499, "the client closed the connection; the query was abandoned")
+    return task.result()
+
+
+async def _disconnected(request: Request) -> None:
+    # The body, if any, was read before the query runs: what arrives now is the disconnect.
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 def answer_response(answer: Answer) -> Response:
@@ -141,7 +178,10 @@ async def _read_request(request: Request) -> tuple[str | None, list[tuple[str, s
         return dict(params).get("query"), params
     content_type = request.headers.get("content-type", "")
     media_type = content_type.split(";")[0].strip().lower()
-    body = await request.body()
+    try:
+        body = await request.body()
+    except ClientDisconnect:
+        raise Refusal(499, "the client closed the connection before sending the whole request") from None
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -178,7 +218,7 @@ async def endpoint(request: Request) -> Response:
         format_name = dict(params).get("format") or dict(params).get("output")
         tabular, graph = result_offers(request.headers.get("accept"), format_name)
         answer = await execute(site, query, tabular=tabular, graph=graph,
-                               dataset=dataset if dataset[0] or dataset[1] else None)
+                               dataset=dataset if dataset[0] or dataset[1] else None, request=request)
     except Refusal as refusal:
         return refusal_response(request, refusal)
     return answer_response(answer)

@@ -104,7 +104,7 @@ async def run_query(request: Request) -> Response:
     else:
         tabular, rdf = (None, offer) if graph else (offer, None)
     try:
-        answer = await execute(site, query.text, tabular=tabular, graph=rdf, bindings=bindings)
+        answer = await execute(site, query.text, tabular=tabular, graph=rdf, bindings=bindings, request=request)
     except Refusal as refusal:
         if offer is HTML_OFFER:
             return _page(site, query, values, None, refusal.message, status=refusal.status)

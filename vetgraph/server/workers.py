@@ -6,11 +6,18 @@ run in a pool of worker processes, each holding its own copy of the store (loade
 dump); a worker that passes the time limit is killed (SIGKILL) and replaced, and the client gets an
 answer at the limit while the other workers go on serving.
 
+A query that runs long leaves the pool's lane for new queries (its worker drops to the lowest CPU
+priority and another takes its place), so a few pathological queries cannot make short ones wait; the
+long lane is bounded overall and per client (`WorkerPool`).
+
 Workers are started through a fork server (`multiprocessing` "forkserver" context, modules preloaded), so
 a replacement is a fork of a small, clean process (tens of milliseconds) rather than a fresh interpreter.
-Once loaded, a worker locks itself down: it can no longer open a file descriptor (RLIMIT_NOFILE set to
-the lowest free descriptor), so a SERVICE clause that slipped past `querycheck` fails instead of making
-the server fetch another host, and optionally its address space is capped (RLIMIT_AS).
+A worker dies with the fork server (PR_SET_PDEATHSIG), which ends with the server, so no worker outlives
+it, even one busy inside a query; it ignores SIGINT (Ctrl-C in a terminal reaches the whole process
+group: the server decides when its workers end). Once loaded, a worker locks itself down: it can no
+longer open a file descriptor (RLIMIT_NOFILE set to the lowest free descriptor), so a SERVICE clause that
+slipped past `querycheck` fails instead of making the server fetch another host, and optionally its
+address space is capped (RLIMIT_AS).
 
 `ThreadEngine` runs any other `Store` (e.g. a remote SPARQL endpoint, whose own HTTP timeout ends the
 work) in a thread with the same interface.
@@ -24,7 +31,10 @@ import io
 import logging
 import multiprocessing
 import os
+import signal
+import sys
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -40,6 +50,10 @@ if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
 
 log = logging.getLogger("vetgraph.server")
+#: Seconds after which a running query counts as long and leaves the lane for new queries (the stored
+#: queries take milliseconds; a person's ad-hoc query that takes longer can wait a little for CPU).
+LONG_AFTER = 0.25
+LOW_PRIORITY = 19  # the nice value of a long-lane worker
 
 
 class EngineBusy(Exception):
@@ -63,7 +77,15 @@ class NotAcceptable(Exception):
 
 
 class WorkerLost(Exception):
-    """A worker died while running a query (e.g. it ran out of its memory allowance)."""
+    """A worker died while running a query (e.g. it ran out of its memory allowance); `reason` says how."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+class Overloaded(Exception):
+    """A long-running query found no room in the long lane (full, or its client holds its share)."""
 
 
 #: (default-graph-uri values, named-graph-uri values) of a SPARQL Protocol request
@@ -74,7 +96,8 @@ Dataset = tuple[tuple[str, ...], tuple[str, ...]]
 class QueryRequest:
     """One query to run: SELECT/ASK results are written as `tabular`, CONSTRUCT/DESCRIBE as `graph` (None:
     the client accepts no such format; NotAcceptable is raised if the query is of that kind). `dataset`
-    holds the protocol's default-graph-uri / named-graph-uri lists; None means the union of all graphs."""
+    holds the protocol's default-graph-uri / named-graph-uri lists; None means the union of all graphs.
+    `client` identifies who asks (the peer address), for the per-client share of long-running queries."""
 
     sparql: str
     tabular: str | None
@@ -82,6 +105,7 @@ class QueryRequest:
     timeout: float
     bindings: Mapping[str, Identifier] | None = None
     dataset: Dataset | None = None
+    client: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +123,9 @@ class Engine(ABC):
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         pass
+
+    def winding_down(self) -> None:  # noqa: B027 - optional hook
+        """The server is about to stop (called from a signal handler): start nothing new."""
 
     @property
     @abstractmethod
@@ -191,18 +218,47 @@ def _execute(
         return ("error", f"{type(error).__name__}: {error}")
 
 
+def _die_with_parent() -> None:
+    """SIGKILL this process when its parent (the fork server) ends. The fork server ends when the server
+    does (it watches a pipe from it), so a worker never outlives the server, even inside a long query."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() == 1:  # the parent ended before the request took effect
+        os._exit(0)
+
+
+def _let_go_of_the_fork_server() -> None:
+    """Close this worker's copy of the fork server's "alive" pipe. The fork server ends when every holder
+    of that pipe has closed it: the server and, by inheritance, each worker. Held here, a worker busy in
+    a long query would keep the fork server (and so itself, see `_die_with_parent`) alive after the server
+    died. A worker starts no processes of its own, so it has no use for the fork server."""
+    from multiprocessing import forkserver
+
+    holder = getattr(forkserver, "_forkserver", None)
+    fd = getattr(holder, "_forkserver_alive_fd", None)
+    if isinstance(fd, int):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        holder._forkserver_alive_fd = None  # type: ignore[union-attr]
+
+
 def _worker_main(conn: Connection, memory_limit: int | None) -> None:
     """Entry point of a worker process: load the dump, lock down, answer queries until the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    _let_go_of_the_fork_server()
     store = ox.Store()
-    store.load(conn.recv_bytes(), format=ox.RdfFormat.N_QUADS)
-    _lock_down(memory_limit)
-    conn.send(("ready", len(store)))
-    while True:
-        try:
-            request = conn.recv()
-        except (EOFError, OSError):
-            return
-        conn.send(_execute(store, *request))
+    try:
+        store.load(conn.recv_bytes(), format=ox.RdfFormat.N_QUADS)
+        _lock_down(memory_limit)
+        conn.send(("ready", len(store)))
+        while True:
+            conn.send(_execute(store, *conn.recv()))
+    except (EOFError, OSError):  # the server closed the pipe (it stops, or gave up on this worker)
+        return
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -217,20 +273,58 @@ def _context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
-@dataclass(eq=False)  # identity, so workers can live in a set
+@dataclass(eq=False)  # identity, so workers can live in sets
 class _Worker:
     process: Any  # multiprocessing.Process
     conn: Connection
+    dead: bool = False  # its process ended (seen on its sentinel)
+
+
+def _settle(future: asyncio.Future, value: Any) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
+def _lower_priority(pid: int) -> None:
+    """Nice 19 for every thread of the process: on a small machine a long query then takes only the CPU
+    time that short queries leave. (Linux nice values are per thread; PRIO_PROCESS on the pid alone would
+    touch the main thread only.)"""
+    try:
+        threads = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        threads = [pid]
+    for tid in threads:
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, tid, LOW_PRIORITY)
+
+
+def _exit_reason(code: int | None, memory_limit: int | None) -> str:
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name if -code in signal.valid_signals() else f"signal {-code}"
+        if -code in (signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS) and memory_limit:
+            return f"it ended with {name}, most likely because it needed more memory than it is allowed"
+        return f"it was ended by {name}"
+    return f"it exited with code {code}" if code is not None else "it stopped answering"
 
 
 class WorkerPool(Engine):
-    """`size` worker processes over copies of one store; see the module docstring."""
+    """Worker processes over copies of one store; see the module docstring.
+
+    Two lanes: `size` workers take new queries. A query still running after `long_after` seconds moves
+    to the long lane: its worker gets the lowest CPU priority and a fresh worker takes its place, so a
+    short query always finds a worker and the CPU. The long lane holds at most `long_slots` queries, at
+    most `long_per_client` of them from one client (peer address); a query that would pass either cap
+    is stopped with `Overloaded`. A long-lane worker is retired when its query ends (its priority cannot
+    be raised again without privileges)."""
 
     def __init__(
         self,
         dump: bytes,
         *,
         size: int = 2,
+        long_slots: int | None = None,
+        long_per_client: int | None = None,
+        long_after: float = LONG_AFTER,
         max_result_bytes: int = 16 * 2**20,
         memory_limit: int | None = None,
         start_timeout: float = 120.0,
@@ -238,128 +332,260 @@ class WorkerPool(Engine):
         if size < 1:
             raise ValueError("a worker pool needs at least one worker")
         self.size = size
+        self.long_slots = 2 * size if long_slots is None else long_slots
+        self.long_per_client = max(1, self.long_slots // 2) if long_per_client is None else long_per_client
+        self.long_after = long_after
         self.max_result_bytes = max_result_bytes
         self.memory_limit = memory_limit
         self.start_timeout = start_timeout
         self._dump = dump
         self._context = _context()
-        self._idle: asyncio.Queue[_Worker] | None = None
-        self._workers: set[_Worker] = set()
-        self._spawning: set[asyncio.Task] = set()
+        self._lane: set[_Worker] = set()  # workers for new queries, idle or busy
+        self._idle: deque[_Worker] = deque()
+        self._waiters: deque[asyncio.Future[_Worker | None]] = deque()
+        self._long: dict[_Worker, str | None] = {}  # long-lane worker -> its client
+        self._pending = 0  # replacements being started
+        self._tasks: set[asyncio.Task] = set()
+        self._started = False
         self._closed = False
-        self.replaced = 0  # workers killed at the time limit or lost, then replaced (for /health and tests)
+        self.replaced = 0  # workers started to take the place of one that left the lane (for /health, tests)
 
     @property
     def capacity(self) -> int:
-        return len(self._workers)
+        return len(self._lane)
+
+    @property
+    def long_running(self) -> int:
+        return len(self._long)
 
     async def start(self) -> None:
-        self._idle = asyncio.Queue()
-        await asyncio.gather(*(self._spawn() for _ in range(self.size)))
+        workers = await asyncio.gather(*(self._start_worker() for _ in range(self.size)))
+        for worker in workers:
+            self._admit(worker)
+        self._started = True
 
     def _start_process(self) -> _Worker:
         parent, child = self._context.Pipe()
         process = self._context.Process(target=_worker_main, args=(child, self.memory_limit), daemon=True)
-        process.start()
-        child.close()
+        try:
+            process.start()
+        except Exception:
+            parent.close()
+            raise
+        finally:
+            child.close()
         parent.send_bytes(self._dump)
         return _Worker(process, parent)
 
-    async def _spawn(self) -> None:
-        worker = await asyncio.to_thread(self._start_process)
+    async def _start_worker(self) -> _Worker:
         try:
-            reply = await self._receive(worker, self.start_timeout)
-        except (asyncio.TimeoutError, EOFError, OSError) as error:
-            self._kill(worker)
+            worker = await asyncio.to_thread(self._start_process)
+        except (EOFError, OSError) as error:  # e.g. the fork server was killed a moment ago
             raise RuntimeError(f"a query worker failed to start: {error!r}") from None
+        try:
+            ready = await self._readable(worker, self.start_timeout)
+            reply = worker.conn.recv() if ready else ("no answer within", self.start_timeout, "s")
+        except (EOFError, OSError) as error:
+            reply = (repr(error),)
+        except asyncio.CancelledError:
+            self._kill(worker)
+            raise
         if reply[0] != "ready":
             self._kill(worker)
-            raise RuntimeError(f"a query worker failed to start: {reply!r}")
+            raise RuntimeError(f"a query worker failed to start: {' '.join(map(str, reply))}")
+        return worker
+
+    def _admit(self, worker: _Worker) -> None:
+        """A started worker joins the lane; its sentinel tells the pool at once if it dies while idle."""
         if self._closed:
             self._kill(worker)
             return
-        self._workers.add(worker)
-        assert self._idle is not None
-        self._idle.put_nowait(worker)
+        self._lane.add(worker)
+        asyncio.get_running_loop().add_reader(worker.process.sentinel, self._on_exit, worker)
+        self._release(worker)
 
-    async def _receive(self, worker: _Worker, timeout: float) -> tuple:
-        """The worker's next reply, waiting on its pipe without blocking the event loop."""
-        loop = asyncio.get_running_loop()
-        ready: asyncio.Future[None] = loop.create_future()
-        fd = worker.conn.fileno()
+    def winding_down(self) -> None:
+        self._closed = True  # a plain flag: safe to set from a signal handler
 
-        def on_readable() -> None:
-            if not ready.done():
-                ready.set_result(None)
-
-        loop.add_reader(fd, on_readable)
-        try:
-            await asyncio.wait_for(ready, timeout)
-        finally:
-            loop.remove_reader(fd)
-        return worker.conn.recv()
+    def _on_exit(self, worker: _Worker) -> None:
+        asyncio.get_running_loop().remove_reader(worker.process.sentinel)
+        worker.dead = True
+        if worker in self._idle:  # a busy worker's death is the running query's to report
+            self._idle.remove(worker)
+            if self._closed:  # e.g. a SIGTERM to the whole process group reached it too
+                self._drop(worker)
+                return
+            log.warning("a query worker (pid %s) ended while idle (%s); starting another", worker.process.pid,
+                        _exit_reason(worker.process.exitcode, self.memory_limit))
+            self._drop(worker)
 
     def _kill(self, worker: _Worker) -> None:
-        self._workers.discard(worker)
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(Exception):
+            loop.remove_reader(worker.process.sentinel)
         with contextlib.suppress(Exception):
             worker.process.kill()
         with contextlib.suppress(Exception):
             worker.conn.close()
         # Reap it off the event loop (join waits for the kill to land).
-        asyncio.get_running_loop().run_in_executor(None, worker.process.join, 5)
+        loop.run_in_executor(None, worker.process.join, 5)
 
-    def _replace(self, worker: _Worker) -> None:
+    def _drop(self, worker: _Worker) -> None:
+        """End a worker; if it was in the lane, start another in its place."""
         self._kill(worker)
-        self.replaced += 1
-        if self._closed:
-            return
-        task = asyncio.create_task(self._respawn())
-        self._spawning.add(task)
-        task.add_done_callback(self._spawning.discard)
+        self._long.pop(worker, None)
+        if worker in self._lane:
+            self._lane.discard(worker)
+            self._refill()
 
-    async def _respawn(self) -> None:
-        for attempt in range(3):
-            try:
-                await self._spawn()
+    def _refill(self) -> None:
+        if self._closed or not self._started:
+            return
+        for _ in range(self.size - len(self._lane) - self._pending):
+            self.replaced += 1
+            self._pending += 1
+            task = asyncio.create_task(self._replacement())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _replacement(self) -> None:
+        delay = 0.5
+        counted = True
+        try:
+            while not self._closed:
+                try:
+                    worker = await self._start_worker()
+                except RuntimeError as error:
+                    log.error("%s; trying again in %g s", error, delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 10.0)
+                    continue
+                self._pending -= 1
+                counted = False
+                self._admit(worker)
                 return
-            except RuntimeError as error:
-                log.error("%s (attempt %d)", error, attempt + 1)
-                await asyncio.sleep(1.0)
+        finally:
+            if counted:
+                self._pending -= 1
+
+    def _release(self, worker: _Worker) -> None:
+        """A lane worker is free: to the longest-waiting request, or idle."""
+        if worker.dead:
+            self._drop(worker)
+            return
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(worker)
+                return
+        self._idle.append(worker)
+
+    async def _acquire(self, deadline: float) -> _Worker:
+        loop = asyncio.get_running_loop()
+        while True:
+            if self._idle:
+                worker: _Worker | None = self._idle.popleft()
+            else:
+                waiter: asyncio.Future[_Worker | None] = loop.create_future()
+                self._waiters.append(waiter)
+                expiry = loop.call_later(max(deadline - loop.time(), 0.0), _settle, waiter, None)
+                try:
+                    worker = await waiter
+                except asyncio.CancelledError:
+                    if waiter.done() and not waiter.cancelled() and waiter.result() is not None:
+                        self._release(waiter.result())  # handed over just as the request was abandoned
+                    raise
+                finally:
+                    expiry.cancel()
+                    with contextlib.suppress(ValueError):
+                        self._waiters.remove(waiter)
+                if worker is None:
+                    raise EngineBusy()
+            if not worker.dead:
+                return worker
+            self._drop(worker)
+
+    async def _readable(self, worker: _Worker, timeout: float) -> bool:
+        """Whether the worker's pipe has something to read (a reply, or EOF) within `timeout` seconds."""
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Future[bool] = loop.create_future()
+        fd = worker.conn.fileno()
+        loop.add_reader(fd, _settle, ready, True)
+        expiry = loop.call_later(timeout, _settle, ready, False)
+        try:
+            return await ready
+        finally:
+            expiry.cancel()
+            loop.remove_reader(fd)
+
+    def _promote(self, worker: _Worker, client: str | None) -> None:
+        """Move a worker whose query runs long to the long lane, or refuse (Overloaded)."""
+        held = sum(1 for owner in self._long.values() if owner == client)
+        ran = f"this query ran longer than {self.long_after:g} s"
+        if held >= self.long_per_client:
+            raise Overloaded(f"{ran} while {held} long-running {'query' if held == 1 else 'queries'} from your "
+                             "address already ran here, as many as one client may run at once")
+        if len(self._long) >= self.long_slots:
+            raise Overloaded(f"{ran} while {len(self._long)} long-running queries already ran here, as many "
+                             "as this server runs at once")
+        self._lane.discard(worker)
+        self._long[worker] = client
+        _lower_priority(worker.process.pid)
+        self._refill()
 
     async def run(self, request: QueryRequest) -> Answer:
-        if self._idle is None:
+        if not self._started:
             raise RuntimeError("the worker pool is not started")
         loop = asyncio.get_running_loop()
         timeout = request.timeout
         deadline = loop.time() + timeout
-        try:
-            worker = await asyncio.wait_for(self._idle.get(), timeout)
-        except asyncio.TimeoutError:
-            raise EngineBusy() from None
+        worker = await self._acquire(deadline)
         substitutions = {ox.Variable(name): to_oxigraph(term) for name, term in (request.bindings or {}).items()}
         message = (request.sparql, request.tabular, request.graph, substitutions, self.max_result_bytes,
                    request.dataset)
         try:
             worker.conn.send(message)
-            reply = await self._receive(worker, max(deadline - loop.time(), 0.001))
-        except asyncio.TimeoutError:
-            self._replace(worker)
-            raise QueryTimeout(f"the query ran past the time limit of {timeout:g} s") from None
+            answered = await self._readable(worker, min(self.long_after, max(deadline - loop.time(), 0.001)))
+            if not answered and deadline - loop.time() > 0:
+                self._promote(worker, request.client)
+                answered = await self._readable(worker, max(deadline - loop.time(), 0.001))
+            if not answered:
+                self._drop(worker)
+                raise QueryTimeout(f"the query ran past the time limit of {timeout:g} s")
+            reply = worker.conn.recv()
         except (EOFError, OSError):
-            self._replace(worker)
-            raise WorkerLost() from None
-        except asyncio.CancelledError:
-            self._replace(worker)  # its late reply must not reach the next request
+            await loop.run_in_executor(None, worker.process.join, 1.0)
+            reason = ("the server is shutting down" if self._closed
+                      else _exit_reason(worker.process.exitcode, self.memory_limit))
+            self._drop(worker)
+            raise WorkerLost(reason) from None
+        except (asyncio.CancelledError, Overloaded):
+            self._drop(worker)  # its late reply must not reach the next request
             raise
-        self._idle.put_nowait(worker)
+        if worker in self._long:
+            self._drop(worker)  # a long-lane worker is retired; the lane was refilled when it left
+        else:
+            self._release(worker)
         return _answer(reply)
 
     async def close(self) -> None:
+        """End every worker. A busy worker's query learns it on its pipe and answers its client (so its
+        pipe is closed there, after its reader is removed)."""
         self._closed = True
-        for task in list(self._spawning):
+        for task in list(self._tasks):
             task.cancel()
-        for worker in list(self._workers):
-            self._kill(worker)
+        for waiter in self._waiters:
+            _settle(waiter, None)
+        idle = set(self._idle)
+        self._idle.clear()
+        for worker in [*self._lane, *self._long]:
+            if worker in idle:
+                self._kill(worker)
+            else:
+                with contextlib.suppress(Exception):
+                    asyncio.get_running_loop().remove_reader(worker.process.sentinel)
+                with contextlib.suppress(Exception):
+                    worker.process.kill()
 
 
 def _answer(reply: tuple) -> Answer:
