@@ -69,6 +69,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="address-space limit of each query worker (default 2048 MiB; 0 = none)")
     parser.add_argument("--cache-mb", type=int, default=64, metavar="MB",
                         help="memory for cached pages and query results (default 64 MiB; 0 = no cache)")
+    parser.add_argument("--max-connections", type=int, default=1000, metavar="N",
+                        help="open connections at most (default 1000, fewer if the open-file limit is lower); "
+                             "over it the oldest connection without a whole request is closed")
+    parser.add_argument("--request-timeout", type=float, default=10.0, metavar="S",
+                        help="seconds a connection has to send a whole request, from when it opens or got "
+                             "its last answer (default 10)")
     parser.add_argument("--log-level", default="warning",
                         choices=("critical", "error", "warning", "info", "debug"), help="server log level")
 
@@ -79,6 +85,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--timeout must be more than 0 seconds")
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
+    if args.max_connections < 1:
+        raise UsageError("--max-connections must be at least 1")
+    if not args.request_timeout > 0:
+        raise UsageError("--request-timeout must be more than 0 seconds")
     paths = Paths()
     # vetgraph.cli reports what cannot be loaded (exit 2) and data that do not conform (exit 1)
     if args.store:
@@ -146,9 +156,8 @@ def _serve(
     args: argparse.Namespace, sock: socket.socket, base_url: str, store: Store, ontology: Graph | None,
     catalogue: dict[str, StoredQuery], prefixes: dict[str, str] | None, last_modified: datetime | None,
 ) -> int:
-    import uvicorn
-
     from vetgraph.server.app import create_app
+    from vetgraph.server.connections import serve
 
     dist = args.dist if args.dist and args.dist.is_dir() else None
     app = create_app(
@@ -162,8 +171,7 @@ def _serve(
           f"at {base_url}", flush=True)
     print(f"  SPARQL endpoint {base_url}sparql · stored queries {base_url}queries"
           + ("" if dist else " · no downloads (run vetgraph build)"), flush=True)
-    config = uvicorn.Config(app, log_level=args.log_level, access_log=args.log_level in ("info", "debug"),
-                            lifespan="on", timeout_graceful_shutdown=3)
-    server = uvicorn.Server(config)
-    server.run(sockets=[sock])
+    serve(app, sock, max_connections=args.max_connections, request_timeout=args.request_timeout,
+          log_level=args.log_level, access_log=args.log_level in ("info", "debug"),
+          on_signal=app.state.site.engine.winding_down, on_stop=app.state.site.engine.close)
     return EXIT_OK

@@ -1,0 +1,332 @@
+"""`vetgraph serve` under hostile and careless use, as real processes on loopback with bounded counts:
+idle and half-sent connections beyond the open-file limit, pathological queries from several clients
+(and clients that walk away), and the query workers' life cycle (a killed worker or fork server, Ctrl-C).
+
+Distinct clients are distinct source addresses on loopback (127.0.0.2, 127.0.0.3, ...), as the server
+tells clients apart by peer address."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import resource
+import signal
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from test_server_live import MARGIN, PATHOLOGICAL, _start
+
+from bench.common import stop_process
+
+pytestmark = pytest.mark.slow
+SIMPLE = "SELECT ?n {{ <https://w3id.org/vetgraph/id/insight/{i}> <https://w3id.org/vetgraph/def#number> ?n }}"
+
+
+def _client(number: int, timeout: float = 60) -> httpx.Client:
+    """An HTTP client whose connections come from 127.0.0.NUMBER (a client of its own for the server)."""
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=f"127.0.0.{number}"), timeout=timeout)
+
+
+def _address(url: str) -> tuple[str, int]:
+    host, port = url.split("//")[1].rstrip("/").split(":")
+    return host, int(port)
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Whether the process exists and is not a zombie (an exited child nobody reaped yet)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _fork_server_and_workers(server_pid: int) -> tuple[int, list[int]]:
+    fork_server = next(p for p in _descendants(server_pid) if "multiprocessing.forkserver" in _command(p))
+    return fork_server, _descendants(fork_server)
+
+
+def _until(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
+
+
+def _post_ignoring_errors(url: str, query: str) -> None:
+    """A query whose answer does not matter (the server is about to be stopped under it)."""
+    with contextlib.suppress(httpx.HTTPError):
+        httpx.post(url, data={"query": query}, timeout=90)
+
+
+def _closed_by_peer(connection: socket.socket) -> bool:
+    connection.settimeout(5)
+    try:
+        return connection.recv(100) == b""
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+
+
+@pytest.fixture()
+def stderr_file(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path / "stderr.txt"
+
+
+# --- connections -------------------------------------------------------------------------------------------
+
+
+def _low_file_limit() -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+
+
+def test_idle_connections_beyond_the_file_limit_leave_health_answering(stderr_file: Path) -> None:
+    """400 idle connections against a server allowed 256 open files: /health and queries still answer,
+    and the log holds a few lines, not a traceback per refused accept."""
+    with stderr_file.open("w") as err:
+        process, url = _start(["--dist", "/nonexistent"], stderr=err, preexec_fn=_low_file_limit)
+    idle: list[socket.socket] = []
+    try:
+        for _ in range(400):
+            try:
+                idle.append(socket.create_connection(_address(url), timeout=2))
+            except OSError:
+                pass  # the listen queue was full for a moment: fine, it is a flood
+        time.sleep(1.0)
+        started = time.monotonic()
+        health = httpx.get(url + "health", timeout=5)
+        assert health.status_code == 200 and health.json()["query_workers"] == 2
+        assert time.monotonic() - started < 5
+        query = httpx.get(url + "sparql", params={"query": SIMPLE.format(i=4)}, timeout=10)
+        assert query.status_code == 200 and '"4"' in query.text
+    finally:
+        for connection in idle:
+            connection.close()
+        stop_process(process)
+    log = stderr_file.read_text()
+    assert "Traceback" not in log and "Too many open files" not in log
+    assert len(log) < 2000, log[:2000]
+
+
+def test_half_sent_requests_are_closed_at_the_request_timeout(stderr_file: Path) -> None:
+    """A request head sent a byte at a time, or a body that stops short, does not hold a connection
+    (and its descriptor) beyond --request-timeout."""
+    with stderr_file.open("w") as err:
+        process, url = _start(["--dist", "/nonexistent", "--request-timeout", "1"], stderr=err)
+    try:
+        trickle = socket.create_connection(_address(url), timeout=5)
+        trickle.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        body = socket.create_connection(_address(url), timeout=5)
+        body.sendall(b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+                     b"Content-Length: 100\r\n\r\nASK {")
+        started = time.monotonic()
+        closed_after = None
+        while time.monotonic() - started < 6:
+            try:
+                trickle.sendall(b"X")  # one byte of a header line every 0.2 s
+            except OSError:
+                closed_after = time.monotonic() - started
+                break
+            time.sleep(0.2)
+        assert closed_after is not None and closed_after < 4, closed_after
+        assert _closed_by_peer(body)  # half a body: closed too, nothing answered
+        trickle.close()
+        body.close()
+        assert httpx.get(url + "health", timeout=5).status_code == 200
+    finally:
+        stop_process(process)
+    assert "Traceback" not in stderr_file.read_text()
+
+
+# --- pathological queries -------------------------------------------------------------------------------
+
+
+def test_short_queries_stay_fast_while_four_pathological_ones_run(stderr_file: Path) -> None:
+    """Four pathological queries from four clients, then a bounded series of unique simple queries from a
+    fifth: p99 under 250 ms on a 2-core machine, and the pathological ones still end at the time limit."""
+    limit = 6.0
+    with stderr_file.open("w") as err:
+        process, url = _start(["--dist", "/nonexistent", "--timeout", str(limit), "--workers", "2",
+                               "--cache-mb", "0"], stderr=err)
+    outcomes: dict[int, tuple[int, float, str]] = {}
+
+    def pathological(number: int) -> None:
+        with _client(number) as client:
+            started = time.monotonic()
+            response = client.post(url + "sparql", data={"query": PATHOLOGICAL[number % 2]})
+            outcomes[number] = (response.status_code, time.monotonic() - started, response.text)
+
+    threads = [threading.Thread(target=pathological, args=(n,)) for n in (2, 3, 4, 5)]
+    began = time.monotonic()
+    try:
+        for thread in threads:
+            thread.start()
+        time.sleep(1.5)  # all four run now, past the point where they count as long
+        latencies = []
+        with _client(6) as client:
+            for i in range(100):
+                if time.monotonic() - began > limit - 0.5:
+                    break
+                query = SIMPLE.format(i=i % 8 + 1) + f" # {i}"  # a text of its own: nothing cached
+                started = time.monotonic()
+                response = client.get(url + "sparql", params={"query": query})
+                latencies.append(time.monotonic() - started)
+                assert response.status_code == 200, response.text
+                time.sleep(0.02)
+        for thread in threads:
+            thread.join(timeout=limit + 30)
+        health = httpx.get(url + "health").json()
+    finally:
+        stop_process(process)
+    assert len(latencies) >= 30, len(latencies)
+    p99 = sorted(latencies)[math.ceil(0.99 * len(latencies)) - 1]
+    assert p99 < 0.25, f"p99 {p99 * 1000:.0f} ms over {len(latencies)} queries"
+    for number, (status, seconds, text) in outcomes.items():
+        assert status == 503 and "time limit" in text, (number, status, text)
+        assert limit - 0.2 <= seconds <= limit + MARGIN, (number, seconds)
+    assert len(outcomes) == 4
+    assert health["long_queries"] == 0 and health["query_workers"] == 2
+
+
+def test_a_client_that_walks_away_frees_its_worker_and_one_client_cannot_take_the_long_lane(
+        stderr_file: Path) -> None:
+    """Fire-and-forget: queries whose clients disconnect are stopped at once (their workers end), and one
+    client gets at most its share of the lane for long queries (a clear 503 beyond it)."""
+    with stderr_file.open("w") as err:
+        process, url = _start(["--dist", "/nonexistent", "--timeout", "30", "--workers", "2"], stderr=err)
+    try:
+        def walk_away(number: int) -> None:
+            with _client(number, timeout=1.0) as client, pytest.raises(httpx.TimeoutException):
+                client.post(url + "sparql", data={"query": PATHOLOGICAL[0]})
+
+        threads = [threading.Thread(target=walk_away, args=(n,)) for n in (2, 3, 4, 5)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=10)
+        started = time.monotonic()  # the abandoned queries' workers are free (or replaced) at once
+        assert httpx.get(url + "sparql", params={"query": SIMPLE.format(i=3)}, timeout=60).status_code == 200
+        assert time.monotonic() - started < 2
+        assert httpx.get(url + "health").json()["long_queries"] == 0
+        _, workers = _fork_server_and_workers(process.pid)
+        assert _until(lambda: len([w for w in workers if _running(w)]) == 2, 2), workers
+
+        answers: dict[int, httpx.Response] = {}
+
+        def greedy(index: int) -> None:
+            with _client(7, timeout=60) as client:
+                answers[index] = client.post(url + "sparql", data={"query": PATHOLOGICAL[index % 2] + f" #{index}"})
+
+        threads = [threading.Thread(target=greedy, args=(i,)) for i in range(3)]
+        for thread in threads:
+            thread.start()
+        assert _until(lambda: len(answers) == 1, 5), answers  # the third is refused soon, not at the limit
+        refused = next(iter(answers.values()))
+        assert refused.status_code == 503 and "as many as one client may run at once" in refused.text
+        assert refused.headers["retry-after"]
+        assert httpx.get(url + "health").json()["long_queries"] == 2
+    finally:
+        stop_process(process)
+    assert "Traceback" not in stderr_file.read_text()
+
+
+# --- worker life cycle ------------------------------------------------------------------------------------
+
+
+def test_workers_never_outlive_the_server_even_if_the_fork_server_is_killed(stderr_file: Path) -> None:
+    with stderr_file.open("w") as err:
+        process, url = _start(["--dist", "/nonexistent", "--timeout", "60"], stderr=err)
+    busy: dict[str, httpx.Response] = {}
+    try:
+        thread = threading.Thread(target=lambda: busy.setdefault("answer", httpx.post(
+            url + "sparql", data={"query": PATHOLOGICAL[0]}, timeout=90)))
+        thread.start()
+        time.sleep(1.0)  # it runs
+        fork_server, workers = _fork_server_and_workers(process.pid)
+        assert len(workers) >= 2
+        os.kill(fork_server, signal.SIGKILL)
+        # The pool notices and starts workers again (through a new fork server); /health tells it.
+        assert _until(lambda: not any(_running(w) for w in workers), 3), [w for w in workers if _running(w)]
+        thread.join(timeout=10)
+        assert busy["answer"].status_code == 503 and "worker stopped" in busy["answer"].text
+        assert _until(lambda: httpx.get(url + "health").json()["query_workers"] == 2, 10)
+        assert httpx.get(url + "sparql", params={"query": SIMPLE.format(i=5)}).status_code == 200
+        _, fresh = _fork_server_and_workers(process.pid)
+        long_one = threading.Thread(target=_post_ignoring_errors, args=(url + "sparql", PATHOLOGICAL[1]))
+        long_one.start()
+        time.sleep(1.0)
+        _, fresh = _fork_server_and_workers(process.pid)
+        process.kill()  # the hardest end: no clean-up code runs in the server
+        process.wait()
+        assert _until(lambda: not any(_running(w) for w in fresh), 5), [w for w in fresh if _running(w)]
+        long_one.join(timeout=10)
+    finally:
+        stop_process(process)
+
+
+def test_a_killed_idle_worker_is_replaced_and_health_tells(stderr_file: Path) -> None:
+    with stderr_file.open("w") as err:
+        process, url = _start(["--dist", "/nonexistent", "--cache-mb", "0"], stderr=err)
+    try:
+        _, workers = _fork_server_and_workers(process.pid)
+        os.kill(workers[0], signal.SIGKILL)
+        assert _until(lambda: httpx.get(url + "health").json()["workers_replaced"] >= 1, 5)
+        assert _until(lambda: httpx.get(url + "health").json()["query_workers"] == 2, 5)
+        for i in range(1, 5):  # every worker answers; none reports a wrong memory problem
+            response = httpx.get(url + "sparql", params={"query": SIMPLE.format(i=i)})
+            assert response.status_code == 200, response.text
+    finally:
+        stop_process(process)
+    log = stderr_file.read_text()
+    assert "ended while idle" in log and "Traceback" not in log
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_and_sigterm_stop_everything_quietly(stop: signal.Signals) -> None:
+    """Ctrl-C in a terminal signals the whole process group, workers included."""
+    process, url = _start(["--dist", "/nonexistent", "--timeout", "30"], start_new_session=True)
+    try:
+        running = threading.Thread(target=_post_ignoring_errors, args=(url + "sparql", PATHOLOGICAL[0]))
+        running.start()
+        time.sleep(1.0)
+        everything = _descendants(process.pid)
+        os.killpg(process.pid, stop)
+        process.wait(timeout=20)
+        stderr = process.stderr.read()
+        running.join(timeout=10)
+    finally:
+        stop_process(process)
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert _until(lambda: not any(_running(p) for p in everything), 5), [p for p in everything if _running(p)]

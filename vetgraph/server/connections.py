@@ -1,0 +1,210 @@
+"""Connections under pressure: uvicorn with a bounded number of open connections, a deadline for every
+request to arrive whole, and one log line per interval instead of a traceback per refused `accept`.
+
+Every connection holds a file descriptor. Without a bound, idle connections (or ones that send a request
+a byte at a time) use up the process's descriptors: `accept` then fails in a loop, asyncio logs a
+traceback for each failure and the server stops answering. Here:
+
+* at most `max_connections` are open, fewer if the descriptor limit (RLIMIT_NOFILE) leaves less room;
+  a connection over the bound closes the oldest one that has not sent a whole request (an idle or a
+  slow one), so a flood of idle connections cannot lock out a client that asks something (`/health`
+  keeps answering); only when every open connection has a request in progress is the new one refused
+  with 503;
+* a connection must deliver each whole request (head and body) within `request_timeout` seconds from
+  when it opens or its previous answer was sent; trickling bytes does not reset the clock;
+* such pressure, and `accept` failures should the descriptors still run out, are logged at most once
+  per `LOG_INTERVAL` seconds, as counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import resource
+import socket
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import h11
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+log = logging.getLogger("vetgraph.server")
+LOG_INTERVAL = 10.0
+#: Descriptors kept free for everything but connections: worker pipes, served files, logs, the listener.
+RESERVED_FDS = 64
+_OUT_OF_RESOURCES = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
+_BUSY = (b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n"
+         b"x-content-type-options: nosniff\r\nretry-after: 5\r\nconnection: close\r\ncontent-length: 52\r\n\r\n"
+         b"the server has too many open connections; try again\n")
+
+
+def descriptor_budget(max_connections: int) -> tuple[int, int]:
+    """(connections, listen backlog) that fit the descriptor limit, raising the soft limit towards the hard
+    one if needed. asyncio accepts up to `backlog` connections at once before any can be closed, so the
+    backlog counts against the limit too."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    backlog = min(socket.SOMAXCONN, 512, max(16, max_connections // 4))
+    wanted = max_connections + backlog + RESERVED_FDS
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        raised = wanted if hard == resource.RLIM_INFINITY else min(hard, wanted)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
+        except (ValueError, OSError):
+            pass
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        room = max(soft - RESERVED_FDS, 8)
+        backlog = max(4, min(backlog, room // 5))
+        max_connections = max(4, room - backlog)
+    return max_connections, backlog
+
+
+class ConnectionGuard:
+    """The shared state of one server's connections: who is waiting for a whole request, since when."""
+
+    def __init__(self, max_connections: int, request_timeout: float):
+        self.max_connections = max_connections
+        self.request_timeout = request_timeout
+        self.open: set[Any] = set()
+        self._waiting: dict[Any, asyncio.TimerHandle] = {}  # insertion order = oldest first
+        self._counts: Counter[str] = Counter()
+        self._next_log = 0.0
+
+    def opened(self, conn: H11Protocol) -> bool:
+        """Admit a new connection, closing the oldest waiting one if the bound is reached; False: refused."""
+        if len(self.open) >= self.max_connections:
+            victim = next(iter(self._waiting), None)
+            if victim is None:
+                self._note("refused")
+                conn.transport.write(_BUSY)
+                conn.transport.close()
+                return False
+            self._note("closed idle to make room")
+            self._close(victim)
+        self.open.add(conn)
+        self.update(conn)
+        return True
+
+    def update(self, conn: H11Protocol) -> None:
+        """Start the request clock when the connection waits for a request; stop it once one is whole."""
+        if conn not in self.open:
+            return
+        whole = conn.conn.their_state in (h11.DONE, h11.MUST_CLOSE, h11.CLOSED, h11.ERROR)
+        if whole:
+            handle = self._waiting.pop(conn, None)
+            if handle is not None:
+                handle.cancel()
+        elif conn not in self._waiting:
+            self._waiting[conn] = asyncio.get_running_loop().call_later(self.request_timeout, self._expire, conn)
+
+    def closed(self, conn: H11Protocol) -> None:
+        self.open.discard(conn)
+        handle = self._waiting.pop(conn, None)
+        if handle is not None:
+            handle.cancel()
+
+    def _expire(self, conn: H11Protocol) -> None:
+        self._waiting.pop(conn, None)
+        self._counts["timed out"] += 1
+        self._close(conn)
+
+    def _close(self, conn: H11Protocol) -> None:
+        self.closed(conn)
+        conn.transport.close()
+
+    def _note(self, event: str) -> None:
+        """Count a sign of pressure; log the counts at most once per interval."""
+        self._counts[event] += 1
+        now = time.monotonic()
+        if now >= self._next_log:
+            counts = ", ".join(f"{n} {what}" for what, n in sorted(self._counts.items()))
+            log.warning("connection pressure: %d connections open (limit %d); since the last report: %s",
+                        len(self.open), self.max_connections, counts)
+            self._counts.clear()
+            self._next_log = now + LOG_INTERVAL
+
+    def exception_handler(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """The event loop's handler: an `accept` out of descriptors is counted, not logged with a traceback
+        (asyncio retries it by itself); everything else goes to the default handler."""
+        error = context.get("exception")
+        if isinstance(error, OSError) and error.errno in _OUT_OF_RESOURCES:
+            self._note(f"failed accepts ({errno.errorcode.get(error.errno, error.errno)})")
+            return
+        loop.default_exception_handler(context)
+
+
+def guarded_protocol(guard: ConnectionGuard) -> type[H11Protocol]:
+    """uvicorn's h11 protocol, reporting to `guard` (uvicorn takes a protocol class as `http=`)."""
+
+    class GuardedH11Protocol(H11Protocol):
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            if not guard.opened(self):
+                self.connections.discard(self)
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            guard.update(self)
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            guard.update(self)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            guard.closed(self)
+            super().connection_lost(exc)
+
+    return GuardedH11Protocol
+
+
+class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, guard: ConnectionGuard, on_signal: Callable[[], None] | None,
+                 on_stop: Callable[[], Awaitable[None]] | None):
+        super().__init__(config)
+        self.guard = guard
+        self.on_signal = on_signal
+        self.on_stop = on_stop
+        self._stopping: asyncio.Future[None] | None = None
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        super().handle_exit(sig, frame)
+        if self.on_signal is not None:
+            self.on_signal()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        asyncio.get_running_loop().set_exception_handler(self.guard.exception_handler)
+        await super().startup(sockets)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # Requests still running a second before the graceful period ends are ended through `on_stop`
+        # (their queries answer 503): uvicorn would cancel them, with a traceback each.
+        grace = self.config.timeout_graceful_shutdown or 0
+        early = asyncio.get_running_loop().call_later(max(grace - 1.0, 0.0), self._stop_early)
+        try:
+            await super().shutdown(sockets)
+        finally:
+            early.cancel()
+
+    def _stop_early(self) -> None:
+        if self.on_stop is not None and self.server_state.tasks:
+            self._stopping = asyncio.ensure_future(self.on_stop())
+
+
+def serve(app: Any, sock: socket.socket, *, max_connections: int, request_timeout: float, log_level: str,
+          access_log: bool, on_signal: Callable[[], None] | None = None,
+          on_stop: Callable[[], Awaitable[None]] | None = None) -> None:
+    """Run `app` with uvicorn on the listening socket `sock` until SIGINT/SIGTERM. `on_signal` is called in
+    the signal handler (a SIGTERM to the process group reaches the helper processes at the same moment);
+    `on_stop` ends the work of requests that would outlast the graceful shutdown."""
+    limit, backlog = descriptor_budget(max_connections)
+    if limit < max_connections:
+        log.warning("at most %d connections: the open-file limit (ulimit -n) leaves no room for %d", limit,
+                    max_connections)
+    guard = ConnectionGuard(limit, request_timeout)
+    config = uvicorn.Config(app, http=guarded_protocol(guard), log_level=log_level, access_log=access_log,
+                            lifespan="on", timeout_graceful_shutdown=3, backlog=backlog)
+    _Server(config, guard, on_signal, on_stop).run(sockets=[sock])
