@@ -539,12 +539,17 @@ class WorkerPool(Engine):
         loop = asyncio.get_running_loop()
         timeout = request.timeout
         deadline = loop.time() + timeout
-        worker = await self._acquire(deadline)
         substitutions = {ox.Variable(name): to_oxigraph(term) for name, term in (request.bindings or {}).items()}
         message = (request.sparql, request.tabular, request.graph, substitutions, self.max_result_bytes,
                    request.dataset)
+        while True:
+            worker = await self._acquire(deadline)
+            try:
+                worker.conn.send(message)
+                break
+            except OSError:  # it died while idle, a moment before its sentinel told: take another
+                self._drop(worker)
         try:
-            worker.conn.send(message)
             answered = await self._readable(worker, min(self.long_after, max(deadline - loop.time(), 0.001)))
             if not answered and deadline - loop.time() > 0:
                 self._promote(worker, request.client)
