@@ -105,6 +105,9 @@ def run(args: argparse.Namespace) -> int:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((args.host, args.port))
+        # Listen before the URL is printed: a client may connect at once (it waits in the backlog until
+        # uvicorn accepts; uvicorn sets the backlog it wants when it starts serving).
+        sock.listen()
     except OSError as error:
         sock.close()
         raise CannotRun(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
