@@ -84,10 +84,11 @@ def _until(condition, seconds: float) -> bool:
     return condition()
 
 
-def _post_ignoring_errors(url: str, query: str) -> None:
-    """A query whose answer does not matter (the server is about to be stopped under it)."""
-    with contextlib.suppress(httpx.HTTPError):
-        httpx.post(url, data={"query": query}, timeout=90)
+def _post_ignoring_errors(url: str, query: str, source: str = "127.0.0.1") -> None:
+    """A query whose answer does not matter (e.g. the server is about to be stopped under it)."""
+    transport = httpx.HTTPTransport(local_address=source)
+    with contextlib.suppress(httpx.HTTPError), httpx.Client(transport=transport, timeout=90) as client:
+        client.post(url, data={"query": query})
 
 
 def _closed_by_peer(connection: socket.socket) -> bool:
@@ -259,6 +260,31 @@ def test_a_client_that_walks_away_frees_its_worker_and_one_client_cannot_take_th
         assert httpx.get(url + "health").json()["long_queries"] == 2
     finally:
         stop_process(process)
+    assert "Traceback" not in stderr_file.read_text()
+
+
+def test_a_client_sending_many_queries_at_once_does_not_queue_others_behind_them(stderr_file: Path) -> None:
+    """A freed worker goes to the client holding the fewest, not to the longest queue: a second client's
+    simple query is answered soon while sixteen pathological ones from a first client wait their turn."""
+    with stderr_file.open("w") as err:
+        process, url = _start(["--dist", "/nonexistent", "--timeout", "30", "--workers", "2"], stderr=err)
+    try:
+        threads = [threading.Thread(target=_post_ignoring_errors,
+                                    args=(url + "sparql", PATHOLOGICAL[i % 2] + f" #{i}", "127.0.0.7"))
+                   for i in range(16)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.1)
+        started = time.monotonic()
+        with _client(8) as client:
+            response = client.get(url + "sparql", params={"query": SIMPLE.format(i=6)})
+        waited = time.monotonic() - started
+        assert response.status_code == 200, response.text
+        assert waited < 1.0, f"waited {waited:.2f} s behind the other client's queries"
+    finally:
+        stop_process(process)
+        for thread in threads:
+            thread.join(timeout=10)
     assert "Traceback" not in stderr_file.read_text()
 
 

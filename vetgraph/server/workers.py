@@ -34,7 +34,7 @@ import os
 import signal
 import sys
 from abc import ABC, abstractmethod
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -342,7 +342,8 @@ class WorkerPool(Engine):
         self._context = _context()
         self._lane: set[_Worker] = set()  # workers for new queries, idle or busy
         self._idle: deque[_Worker] = deque()
-        self._waiters: deque[asyncio.Future[_Worker | None]] = deque()
+        self._waiters: deque[tuple[asyncio.Future[_Worker | None], str | None]] = deque()  # (request, client)
+        self._holder: dict[_Worker, str | None] = {}  # busy lane worker -> the client it serves
         self._long: dict[_Worker, str | None] = {}  # long-lane worker -> its client
         self._pending = 0  # replacements being started
         self._tasks: set[asyncio.Task] = set()
@@ -434,6 +435,7 @@ class WorkerPool(Engine):
         """End a worker; if it was in the lane, start another in its place."""
         self._kill(worker)
         self._long.pop(worker, None)
+        self._holder.pop(worker, None)
         if worker in self._lane:
             self._lane.discard(worker)
             self._refill()
@@ -469,25 +471,35 @@ class WorkerPool(Engine):
                 self._pending -= 1
 
     def _release(self, worker: _Worker) -> None:
-        """A lane worker is free: to the longest-waiting request, or idle."""
+        """A lane worker is free: to a waiting request of the client that holds the fewest lane workers
+        (the longest-waiting among equals), or idle. So a client that sends many queries at once cannot
+        make another client wait behind all of them."""
+        self._holder.pop(worker, None)
         if worker.dead:
             self._drop(worker)
             return
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(worker)
-                return
+        holding = Counter(self._holder.values())
+        waiting = [(holding[client], index) for index, (future, client) in enumerate(self._waiters)
+                   if not future.done()]
+        if waiting:
+            _, index = min(waiting)
+            future, client = self._waiters[index]
+            del self._waiters[index]
+            self._holder[worker] = client
+            future.set_result(worker)
+            return
         self._idle.append(worker)
 
-    async def _acquire(self, deadline: float) -> _Worker:
+    async def _acquire(self, deadline: float, client: str | None) -> _Worker:
         loop = asyncio.get_running_loop()
         while True:
             if self._idle:
                 worker: _Worker | None = self._idle.popleft()
+                self._holder[worker] = client
             else:
                 waiter: asyncio.Future[_Worker | None] = loop.create_future()
-                self._waiters.append(waiter)
+                entry = (waiter, client)
+                self._waiters.append(entry)
                 expiry = loop.call_later(max(deadline - loop.time(), 0.0), _settle, waiter, None)
                 try:
                     worker = await waiter
@@ -498,7 +510,7 @@ class WorkerPool(Engine):
                 finally:
                     expiry.cancel()
                     with contextlib.suppress(ValueError):
-                        self._waiters.remove(waiter)
+                        self._waiters.remove(entry)
                 if worker is None:
                     raise EngineBusy()
             if not worker.dead:
@@ -529,6 +541,7 @@ class WorkerPool(Engine):
             raise Overloaded(f"{ran} while {len(self._long)} long-running queries already ran here, as many "
                              "as this server runs at once")
         self._lane.discard(worker)
+        self._holder.pop(worker, None)
         self._long[worker] = client
         _lower_priority(worker.process.pid)
         self._refill()
@@ -543,7 +556,7 @@ class WorkerPool(Engine):
         message = (request.sparql, request.tabular, request.graph, substitutions, self.max_result_bytes,
                    request.dataset)
         while True:
-            worker = await self._acquire(deadline)
+            worker = await self._acquire(deadline, request.client)
             try:
                 worker.conn.send(message)
                 break
@@ -579,7 +592,7 @@ class WorkerPool(Engine):
         self._closed = True
         for task in list(self._tasks):
             task.cancel()
-        for waiter in self._waiters:
+        for waiter, _ in self._waiters:
             _settle(waiter, None)
         idle = set(self._idle)
         self._idle.clear()
