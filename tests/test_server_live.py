@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import shutil
 import socket
 import subprocess
@@ -16,54 +15,19 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from tests.helpers.servers import stop_process
+from tests.helpers.servers import MARGIN, PATHOLOGICAL, start_serve, stop_process
 from vetgraph.config import DATASET_IRI, PROJECT_ROOT, UNCONFIRMED_GRAPH
 
 FIXTURES = Path(__file__).resolve().parent / "data" / "server"
 TIMEOUT = 2.0
-#: Allowed lateness of an answer at the time limit on a loaded 2-core machine (kill, reply, HTTP).
-MARGIN = 2.5
-PATHOLOGICAL = [
-    "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }",
-    "SELECT (COUNT(*) AS ?n) WHERE { ?a (<urn:p>|!<urn:p>)* ?b . ?c ?d ?e . ?f ?g ?h }",
-]
-
-
-def _start(args: list[str], cwd: Path = PROJECT_ROOT, **popen: Any) -> tuple[subprocess.Popen, str]:
-    """Run `vetgraph serve ARGS --port 0`; the URL it prints once it listens. `popen`: more Popen options
-    (e.g. stderr to a file, a preexec_fn setting resource limits, a session of its own)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "vetgraph", "serve", "--port", "0", *args],
-        cwd=cwd, stdout=subprocess.PIPE, text=True, **{"stderr": subprocess.PIPE, **popen},
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
-    try:
-        first = lines.get(timeout=90)
-    except queue.Empty:
-        process.kill()
-        raise RuntimeError("vetgraph serve printed no URL within 90 s") from None
-    url = first.strip().split(" at ")[-1]
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "health", timeout=2).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"vetgraph serve at {url} did not become healthy")
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    process, url = _start(["--timeout", str(TIMEOUT), "--workers", "2", "--dist", "/nonexistent"])
+    process, url = start_serve(["--timeout", str(TIMEOUT), "--workers", "2", "--dist", "/nonexistent"])
     try:
         yield url
     finally:

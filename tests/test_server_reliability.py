@@ -20,9 +20,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_server_live import MARGIN, PATHOLOGICAL, _start
 
-from bench.common import stop_process
+from tests.helpers.servers import MARGIN, PATHOLOGICAL, start_serve, stop_process
 
 pytestmark = pytest.mark.slow
 SIMPLE = "SELECT ?n {{ <https://w3id.org/vetgraph/id/insight/{i}> <https://w3id.org/vetgraph/def#number> ?n }}"
@@ -117,7 +116,7 @@ def test_idle_connections_beyond_the_file_limit_leave_health_answering(stderr_fi
     """400 idle connections against a server allowed 256 open files: /health and queries still answer,
     and the log holds a few lines, not a traceback per refused accept."""
     with stderr_file.open("w") as err:
-        process, url = _start(["--dist", "/nonexistent"], stderr=err, preexec_fn=_low_file_limit)
+        process, url = start_serve(["--dist", "/nonexistent"], stderr=err, preexec_fn=_low_file_limit)
     idle: list[socket.socket] = []
     try:
         for _ in range(400):
@@ -145,7 +144,7 @@ def test_half_sent_requests_are_closed_at_the_request_timeout(stderr_file: Path)
     """A request head sent a byte at a time, or a body that stops short, does not hold a connection
     (and its descriptor) beyond --request-timeout."""
     with stderr_file.open("w") as err:
-        process, url = _start(["--dist", "/nonexistent", "--request-timeout", "1"], stderr=err)
+        process, url = start_serve(["--dist", "/nonexistent", "--request-timeout", "1"], stderr=err)
     try:
         trickle = socket.create_connection(_address(url), timeout=5)
         trickle.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
@@ -179,7 +178,7 @@ def test_short_queries_stay_fast_while_four_pathological_ones_run(stderr_file: P
     fifth: p99 under 250 ms on a 2-core machine, and the pathological ones still end at the time limit."""
     limit = 6.0
     with stderr_file.open("w") as err:
-        process, url = _start(["--dist", "/nonexistent", "--timeout", str(limit), "--workers", "2",
+        process, url = start_serve(["--dist", "/nonexistent", "--timeout", str(limit), "--workers", "2",
                                "--cache-mb", "0"], stderr=err)
     outcomes: dict[int, tuple[int, float, str]] = {}
 
@@ -226,7 +225,7 @@ def test_a_client_that_walks_away_frees_its_worker_and_one_client_cannot_take_th
     """Fire-and-forget: queries whose clients disconnect are stopped at once (their workers end), and one
     client gets at most its share of the lane for long queries (a clear 503 beyond it)."""
     with stderr_file.open("w") as err:
-        process, url = _start(["--dist", "/nonexistent", "--timeout", "30", "--workers", "2"], stderr=err)
+        process, url = start_serve(["--dist", "/nonexistent", "--timeout", "30", "--workers", "2"], stderr=err)
     try:
         def walk_away(number: int) -> None:
             with _client(number, timeout=1.0) as client, pytest.raises(httpx.TimeoutException):
@@ -267,7 +266,7 @@ def test_a_client_sending_many_queries_at_once_does_not_queue_others_behind_them
     """A freed worker goes to the client holding the fewest, not to the longest queue: a second client's
     simple query is answered soon while sixteen pathological ones from a first client wait their turn."""
     with stderr_file.open("w") as err:
-        process, url = _start(["--dist", "/nonexistent", "--timeout", "30", "--workers", "2"], stderr=err)
+        process, url = start_serve(["--dist", "/nonexistent", "--timeout", "30", "--workers", "2"], stderr=err)
     try:
         threads = [threading.Thread(target=_post_ignoring_errors,
                                     args=(url + "sparql", PATHOLOGICAL[i % 2] + f" #{i}", "127.0.0.7"))
@@ -293,7 +292,7 @@ def test_a_client_sending_many_queries_at_once_does_not_queue_others_behind_them
 
 def test_workers_never_outlive_the_server_even_if_the_fork_server_is_killed(stderr_file: Path) -> None:
     with stderr_file.open("w") as err:
-        process, url = _start(["--dist", "/nonexistent", "--timeout", "60"], stderr=err)
+        process, url = start_serve(["--dist", "/nonexistent", "--timeout", "60"], stderr=err)
     busy: dict[str, httpx.Response] = {}
     try:
         thread = threading.Thread(target=lambda: busy.setdefault("answer", httpx.post(
@@ -324,7 +323,7 @@ def test_workers_never_outlive_the_server_even_if_the_fork_server_is_killed(stde
 
 def test_a_killed_idle_worker_is_replaced_and_health_tells(stderr_file: Path) -> None:
     with stderr_file.open("w") as err:
-        process, url = _start(["--dist", "/nonexistent", "--cache-mb", "0"], stderr=err)
+        process, url = start_serve(["--dist", "/nonexistent", "--cache-mb", "0"], stderr=err)
     try:
         _, workers = _fork_server_and_workers(process.pid)
         os.kill(workers[0], signal.SIGKILL)
@@ -342,7 +341,7 @@ def test_a_killed_idle_worker_is_replaced_and_health_tells(stderr_file: Path) ->
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_ctrl_c_and_sigterm_stop_everything_quietly(stop: signal.Signals) -> None:
     """Ctrl-C in a terminal signals the whole process group, workers included."""
-    process, url = _start(["--dist", "/nonexistent", "--timeout", "30"], start_new_session=True)
+    process, url = start_serve(["--dist", "/nonexistent", "--timeout", "30"], start_new_session=True)
     try:
         running = threading.Thread(target=_post_ignoring_errors, args=(url + "sparql", PATHOLOGICAL[0]))
         running.start()

@@ -5,6 +5,7 @@ proxy, 401 challenges); and the app in process, behind Starlette's TestClient.""
 
 from __future__ import annotations
 
+import queue
 import shutil
 import signal
 import socket
@@ -17,12 +18,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from bench.common import stop_process
 from tests.helpers.shared import FIXTURES, require_program
+from vetgraph.config import PROJECT_ROOT
 
 if TYPE_CHECKING:
     import pyoxigraph
@@ -186,3 +188,37 @@ def remote_fixture_store() -> pyoxigraph.Store:
     store = ox.Store()
     store.load(path=str(REMOTE_FIXTURE), format=ox.RdfFormat.TRIG)
     return store
+
+
+#: Allowed lateness of an answer at the time limit on a loaded 2-core machine (kill, reply, HTTP).
+MARGIN = 2.5
+PATHOLOGICAL = [
+    "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }",
+    "SELECT (COUNT(*) AS ?n) WHERE { ?a (<urn:p>|!<urn:p>)* ?b . ?c ?d ?e . ?f ?g ?h }",
+]
+
+
+def start_serve(args: list[str], cwd: Path = PROJECT_ROOT, **popen: Any) -> tuple[subprocess.Popen, str]:
+    """Run `vetgraph serve ARGS --port 0`; the URL it prints once it listens. `popen`: more Popen options
+    (e.g. stderr to a file, a preexec_fn setting resource limits, a session of its own)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vetgraph", "serve", "--port", "0", *args],
+        cwd=cwd, stdout=subprocess.PIPE, text=True, **{"stderr": subprocess.PIPE, **popen},
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
+    try:
+        first = lines.get(timeout=90)
+    except queue.Empty:
+        process.kill()
+        raise RuntimeError("vetgraph serve printed no URL within 90 s") from None
+    url = first.strip().split(" at ")[-1]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "health", timeout=2).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"vetgraph serve at {url} did not become healthy")

@@ -494,7 +494,7 @@ class WorkerPool(Engine):
         loop = asyncio.get_running_loop()
         while True:
             if self._idle:
-                worker: _Worker | None = self._idle.popleft()
+                worker = self._idle.popleft()
                 self._holder[worker] = client
             else:
                 waiter: asyncio.Future[_Worker | None] = loop.create_future()
@@ -502,17 +502,19 @@ class WorkerPool(Engine):
                 self._waiters.append(entry)
                 expiry = loop.call_later(max(deadline - loop.time(), 0.0), _settle, waiter, None)
                 try:
-                    worker = await waiter
+                    handed = await waiter
                 except asyncio.CancelledError:
-                    if waiter.done() and not waiter.cancelled() and waiter.result() is not None:
-                        self._release(waiter.result())  # handed over just as the request was abandoned
+                    late = waiter.result() if waiter.done() and not waiter.cancelled() else None
+                    if late is not None:
+                        self._release(late)  # handed over just as the request was abandoned
                     raise
                 finally:
                     expiry.cancel()
                     with contextlib.suppress(ValueError):
                         self._waiters.remove(entry)
-                if worker is None:
+                if handed is None:
                     raise EngineBusy()
+                worker = handed
             if not worker.dead:
                 return worker
             self._drop(worker)
