@@ -27,6 +27,7 @@ EXPECTED = {
     *(dump.name for dump in dump_files()),
     "context.jsonld", "catalog.ttl", "void.ttl", "CHANGES.md", "README.txt", "index.html", "SHA256SUMS",
     "ontology/vet.ttl", "ontology/vet.jsonld", "ontology/vet.rdf", "ontology/index.html", "ontology/shapes.ttl",
+    publication.MARKER,
 }
 
 
@@ -38,6 +39,15 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 def cli_env(data: Path = FIXTURES / "data", seed: str = "0") -> dict[str, str]:
     return {**os.environ, "VETGRAPH_ONTOLOGY": str(FIXTURES / "ontology"), "VETGRAPH_DATA": str(data),
             "PYTHONHASHSEED": seed}
+
+
+def changed_data(tmp_path: Path) -> Path:
+    """The fixture data with one statement more."""
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES / "data", data)
+    with (data / "fixture.trig").open("a", encoding="utf-8") as handle:
+        handle.write('\nfx:insight-2 rdfs:label "Fixture insight two"@en .\n')
+    return data
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +114,7 @@ def test_sha256sum_accepts_the_checksums(fixture_release: Path) -> None:
     done = subprocess.run(command, cwd=fixture_release, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     listed = {line.split("  ", 1)[1] for line in (fixture_release / "SHA256SUMS").read_text().splitlines()}
-    assert listed == EXPECTED - {"SHA256SUMS"}
+    assert listed == EXPECTED - {"SHA256SUMS", publication.MARKER}
 
 
 def test_context_jsonld_is_the_context_of_the_dump(fixture_release: Path) -> None:
@@ -172,14 +182,13 @@ def test_interrupted_build_leaves_no_partial_output(tmp_path: Path, monkeypatch,
 @pytest.mark.parametrize("exchange", [True, False], ids=["renameat2", "two-renames"])
 def test_replacing_a_release_leaves_only_the_new_one(tmp_path: Path, monkeypatch, exchange: bool) -> None:
     out = tmp_path / "dist"
-    (out / "ontology").mkdir(parents=True)
-    (out / "SHA256SUMS").write_text("")
-    (out / "stale-file-of-an-old-release.txt").write_text("old")
+    build_fixture(out, data=changed_data(tmp_path))  # a previous release with one more statement
     if not exchange:  # the portable path, for systems without renameat2(RENAME_EXCHANGE)
         monkeypatch.setattr(publication, "_exchange", lambda a, b: False)
     build_fixture(out)
     assert set(snapshot(out)) == EXPECTED
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["dist"]
+    assert b"Fixture insight two" not in (out / "vetgraph.nq").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "dist"]  # no temporary folder left
 
 
 def test_refuses_to_replace_a_folder_that_is_not_a_release(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -239,11 +248,7 @@ def test_rebuild_in_place_is_identical_and_changes_list_new_statements(tmp_path:
     build_fixture(out)
     assert snapshot(out) == first  # same version, same data: CHANGES.md is kept, nothing changes
 
-    data = tmp_path / "data"
-    shutil.copytree(FIXTURES / "data", data)
-    with (data / "fixture.trig").open("a", encoding="utf-8") as handle:
-        handle.write('\nfx:insight-2 rdfs:label "Fixture insight two"@en .\n')
-    build_fixture(out, data=data)
+    build_fixture(out, data=changed_data(tmp_path))
     changes = (out / "CHANGES.md").read_text(encoding="utf-8")
     assert "Compared with the previous build of vetgraph 9.9.9: 1 statements added, 0 removed" in changes
     assert '"Fixture insight two"@en' in changes

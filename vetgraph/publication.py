@@ -9,13 +9,19 @@ input gives byte-identical output.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
+import fcntl
+import hashlib
+import json
 import os
+import re
 import shutil
+import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -35,6 +41,10 @@ EXIT_OK = 0
 DEFAULT_OUT = DIST_DIR
 DEFAULT_RELEASE = PROJECT_ROOT / "release.toml"
 CHECKSUMS = "SHA256SUMS"
+#: Written by every build into its folder (hidden: not a download): says that vetgraph wrote the folder, which
+#: release it is and the SHA-256 of its SHA256SUMS. Only a folder with it, whose files all match SHA256SUMS, is
+#: ever replaced; only temporary folders with it are ever cleaned up.
+MARKER = ".vetgraph-release"
 #: How many findings of a refused build are printed (the rest: run `vetgraph validate`).
 SHOWN_FINDINGS = 10
 
@@ -144,25 +154,30 @@ def build(options: BuildOptions) -> BuildResult:
     check_conforms(loaded, jobs=options.jobs, cache=options.validation_cache, consequence="nothing was written",
                    shown=SHOWN_FINDINGS)
 
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    except OSError as error:
-        raise BuildError(f"cannot create the release folder beside {target}: {error}") from None
-    try:
-        context = _Context(options, release, base_url, loaded, _Folder(temporary), target)
-        with cyclic_gc_paused():
-            for text, run in steps:
-                progress.step(text)
-                run(context)
-        progress.step(f"replacing {target}")
-        temporary.chmod(0o777 & ~_umask())
-        _swap_in(temporary, target)
-    except OSError as error:
-        raise BuildError(f"cannot write the release: {error}") from None
-    finally:
-        if temporary.exists():
-            shutil.rmtree(temporary, ignore_errors=True)
+    with _terminate_as_interrupt():
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _remove_stale_temporaries(target)
+            temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+        except OSError as error:
+            raise BuildError(f"cannot create the release folder beside {target}: {error}") from None
+        try:
+            with _Marker(temporary) as marker:
+                context = _Context(options, release, base_url, loaded, _Folder(temporary), target)
+                with cyclic_gc_paused():
+                    for text, run in steps:
+                        progress.step(text)
+                        run(context)
+                marker.finish(release.version, (temporary / CHECKSUMS).read_bytes())
+                progress.step(f"replacing {target}")
+                temporary.chmod(0o777 & ~_umask())
+                _check_target(target)  # again: the folder may have changed while the release was written
+                _swap_in(temporary, target)
+        except OSError as error:
+            raise BuildError(f"cannot write the release: {error}") from None
+        finally:
+            if temporary.exists():
+                shutil.rmtree(temporary, ignore_errors=True)
     progress.finish()
     files = sorted(context.folder.files)
     return BuildResult(target, files, sum(f.size for f in context.folder.files.values()), progress.timings)
@@ -446,11 +461,139 @@ def _umask() -> int:
 
 
 def _check_target(target: Path) -> None:
-    """Refuse to replace anything but a previous release (or an empty folder): --out must never eat a home."""
+    """Refuse to replace anything but a release vetgraph wrote, as it wrote it (or an empty folder): --out must
+    never eat a home. A release is recognised by its marker, which holds the SHA-256 of its SHA256SUMS, and every
+    file in the folder must be listed there with its checksum: a file added, changed or removed since the build
+    means someone else's work is in the folder."""
     if target.is_symlink() or (target.exists() and not target.is_dir()):
         raise BuildError(f"{target} exists and is not a folder")
-    if target.is_dir() and any(target.iterdir()) and not (target / CHECKSUMS).is_file():
-        raise BuildError(f"{target} is not empty and holds no {CHECKSUMS}: not a vetgraph release, not replacing it")
+    if not target.is_dir() or not any(target.iterdir()):
+        return
+    problem = _not_a_release(target)
+    if problem:
+        raise BuildError(f"{target} is not a vetgraph release as vetgraph wrote it ({problem}): not replacing it; "
+                         "move it away or choose another --out")
+
+
+def _not_a_release(folder: Path) -> str | None:
+    """Why `folder` is not provably an untouched vetgraph release, or None when it is."""
+    marker, sums = folder / MARKER, folder / CHECKSUMS
+    if not marker.is_file() or marker.is_symlink():
+        return f"it has no {MARKER} marker"
+    try:
+        identity = json.loads(marker.read_text(encoding="utf-8"))
+        checksums = sums.read_bytes()
+    except (OSError, ValueError) as error:
+        return f"its {MARKER} or {CHECKSUMS} cannot be read: {error}"
+    if not isinstance(identity, dict) or identity.get("generator") != "vetgraph" or "version" not in identity:
+        return f"its {MARKER} does not name a vetgraph release"
+    if identity.get("checksums") != hashlib.sha256(checksums).hexdigest():
+        return f"its {CHECKSUMS} is not the one the build wrote"
+    listed: dict[str, str] = {}
+    for line in checksums.decode("utf-8", "replace").splitlines():
+        digest, _, name = line.partition("  ")
+        listed[name] = digest
+    found: set[str] = set()
+    for path in sorted(folder.rglob("*")):
+        name = path.relative_to(folder).as_posix()
+        if path.is_dir() and not path.is_symlink():
+            if not any(n.startswith(name + "/") for n in listed):
+                return f"{name}/ is not part of it"
+            continue
+        if name in (MARKER, CHECKSUMS):
+            continue
+        if name not in listed or path.is_symlink():
+            return f"{name} is not part of it"
+        found.add(name)
+        if _sha256_file(path) != listed[name]:
+            return f"{name} was changed after the build"
+    missing = sorted(set(listed) - found)
+    if missing:
+        return f"{missing[0]} is missing"
+    return None
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class _Marker:
+    """The marker of a release folder being written. It is locked (flock) for as long as the build runs, so a
+    later build can tell the temporary folder of a killed build (marker, no lock) from one still being written;
+    `finish` turns it into the finished release's identity."""
+
+    def __init__(self, folder: Path):
+        self.path = folder / MARKER
+
+    def __enter__(self) -> _Marker:
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        os.write(self.fd, b'{"generator": "vetgraph", "state": "being written"}\n')
+        return self
+
+    def finish(self, version: str, checksums: bytes) -> None:
+        identity = {"generator": "vetgraph", "version": version, "checksums": hashlib.sha256(checksums).hexdigest()}
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, (json.dumps(identity, indent=1) + "\n").encode("ascii"), 0)
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.fd)  # releases the lock
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    """Remove the temporary folders that earlier builds into `target` left when they were killed: only folders
+    named as a build names them that hold vetgraph's marker, and whose marker no running build holds locked."""
+    pattern = re.compile(re.escape(f".{target.name}.tmp-") + r"[A-Za-z0-9_]{8}")
+    for path in target.parent.iterdir():
+        if not pattern.fullmatch(path.name) or path.is_symlink() or not path.is_dir():
+            continue
+        marker = path / MARKER
+        if marker.is_symlink() or not marker.is_file():
+            continue  # not ours, or not provably ours: leave it
+        try:
+            fd = os.open(marker, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # another build is writing it right now
+        finally:
+            os.close(fd)
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (kill, systemd, a CI timeout) ends a build like Ctrl-C: the temporary folder is removed and the
+    previous release stays. Only in the process that set it: a forked child keeps the default behaviour."""
+    if not _in_main_thread():
+        yield
+        return
+    owner = os.getpid()
+
+    def interrupt(signum: int, frame: object) -> None:
+        if os.getpid() != owner:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 _RENAME_EXCHANGE = 2
