@@ -46,17 +46,6 @@ def test_syntax_error_names_file_line_and_column(tmp_path: Path) -> None:
     assert str(error.value).startswith(f"{path}:3:")
 
 
-def test_ill_typed_literal_is_an_error_with_its_line(tmp_path: Path) -> None:
-    text = (
-        "@prefix ex: <http://example.org/> .\n@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n\n"
-        "ex:a ex:n \"abc\"^^xsd:integer .\n"
-    )
-    path = _write(tmp_path, "typed.ttl", text)
-    with pytest.raises(LoadError, match="not a valid xsd:integer") as error:
-        load_data([path])
-    assert error.value.line == 4
-
-
 def test_unknown_extension_is_refused(tmp_path: Path) -> None:
     with pytest.raises(LoadError, match="unknown RDF file extension"):
         load_data([_write(tmp_path, "data.txt", "")])

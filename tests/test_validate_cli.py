@@ -40,9 +40,6 @@ def validate(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, 
     [
         ("missing-dot.ttl", 7, ["dot is expected"]),
         ("unknown-prefix.ttl", 6, ["dcterms"]),
-        ("wrong-datatype.ttl", 7, ['"abc"', "xsd:integer"]),
-        # The same lexical form appears earlier as a valid literal; the error is the typed one.
-        ("wrong-datatype-repeated-value.ttl", 8, ['"2020"', "xsd:date"]),
     ],
 )
 def test_unloadable_file_exits_2_naming_file_and_line(
@@ -57,6 +54,26 @@ def test_unloadable_file_exits_2_naming_file_and_line(
     for word in words:
         assert word in message, message
     assert len(message.splitlines()) == 1, message
+
+
+@pytest.mark.parametrize(
+    ("fixture", "line", "words"),
+    [
+        ("wrong-datatype.ttl", 7, ['"abc" is not a valid xsd:integer']),
+        # The same lexical form appears earlier as a valid literal; the violation is the typed one.
+        ("wrong-datatype-repeated-value.ttl", 8, ['"2020" is not a valid xsd:date']),
+    ],
+)
+def test_ill_typed_literal_is_a_violation_naming_file_and_line(
+    capsys: pytest.CaptureFixture[str], fixture: str, line: int, words: list[str]
+) -> None:
+    path = MALFORMED / fixture
+    code, out, _ = validate(capsys, "--data", str(path))
+    assert code == 1
+    assert f"at {path.relative_to(PROJECT_ROOT)}:{line}\n" in out, out
+    for word in words:
+        assert word in out, out
+    assert "1 violation, 0 warnings" in out
 
 
 @pytest.mark.parametrize("fmt", ["turtle", "json"])

@@ -30,7 +30,9 @@ def to_rdflib(term: Any) -> Identifier:
         datatype = term.datatype.value
         if datatype == _XSD_STRING:
             return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(datatype))
+        # normalize=False: keep the lexical form the data wrote (rdflib would turn "yes"^^xsd:boolean into
+        # "false"), so that an ill-typed literal is reported, and published, as written.
+        return Literal(term.value, datatype=URIRef(datatype), normalize=False)
     if isinstance(term, ox.DefaultGraph):
         return None  # type: ignore[return-value]
     raise TypeError(f"unsupported term {term!r}")

@@ -103,10 +103,13 @@ def validate(loaded: Loaded, jobs: int | None = None, cache_dir: Path | None = N
     _conforms, report_graph = validate_partitioned(
         loaded.dataset, loaded.shapes, loaded.ontology, jobs=jobs, cache_dir=cache_dir, **PYSHACL_OPTIONS
     )
-    return ValidationOutcome(results=_findings(report_graph, loaded), report_graph=report_graph)
+    from vetgraph.release_checks import check_release  # what the release needs and SHACL cannot see
+
+    located = check_release(loaded, report_graph)
+    return ValidationOutcome(results=_findings(report_graph, loaded, located), report_graph=report_graph)
 
 
-def _findings(report: Graph, loaded: Loaded) -> list[Finding]:
+def _findings(report: Graph, loaded: Loaded, located: dict | None = None) -> list[Finding]:
     data = loaded.dataset
     namespaces = data.namespace_manager
     findings = []
@@ -132,7 +135,8 @@ def _findings(report: Graph, loaded: Loaded) -> list[Finding]:
                 component=_n3(component, namespaces) if component is not None else "",
                 value=_n3(value, namespaces) if value is not None and value != focus else None,
                 files=files,
-                location=loaded.locate(focus, path_node),  # a curated row points back to its cell
+                # a release check knows its line; a curated row points back to its cell
+                location=(located or {}).get(result) or loaded.locate(focus, path_node),
                 path_iri=render_path(path_node, report, None) if path_node is not None else None,
                 component_iri=str(component) if component is not None else "",
                 value_nt=value.n3() if isinstance(value, (URIRef, Literal)) and value != focus else None,
