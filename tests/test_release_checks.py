@@ -104,6 +104,21 @@ def test_an_ill_typed_literal_is_a_violation_with_file_and_line(
     assert_validate_and_build_refuse(capsys, monkeypatch, tmp_path, data, [message, f"at {data / 'extra.ttl'}:6"])
 
 
+def test_ill_typed_literals_of_the_malformed_fixtures_are_violations_with_their_line(capsys) -> None:
+    from conftest import FIXTURES as TEST_DATA
+
+    from vetgraph.config import PROJECT_ROOT
+
+    # The second file has the same lexical form earlier as a valid plain literal: the typed one is meant.
+    for name, line, message in (("wrong-datatype.ttl", 7, '"abc" is not a valid xsd:integer'),
+                                ("wrong-datatype-repeated-value.ttl", 8, '"2020" is not a valid xsd:date')):
+        path = TEST_DATA / "malformed" / name
+        code = cli.main(["validate", "--data", str(path)])
+        out = capsys.readouterr().out
+        assert code == 1 and message in out and "1 violation, 0 warnings" in out, out
+        assert f"at {path.relative_to(PROJECT_ROOT)}:{line}\n" in out, out
+
+
 def test_well_typed_literals_of_every_checked_type_pass(tmp_path: Path) -> None:
     from rdflib import Dataset, Literal, URIRef
 

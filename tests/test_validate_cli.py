@@ -56,26 +56,6 @@ def test_unloadable_file_exits_2_naming_file_and_line(
     assert len(message.splitlines()) == 1, message
 
 
-@pytest.mark.parametrize(
-    ("fixture", "line", "words"),
-    [
-        ("wrong-datatype.ttl", 7, ['"abc" is not a valid xsd:integer']),
-        # The same lexical form appears earlier as a valid literal; the violation is the typed one.
-        ("wrong-datatype-repeated-value.ttl", 8, ['"2020" is not a valid xsd:date']),
-    ],
-)
-def test_ill_typed_literal_is_a_violation_naming_file_and_line(
-    capsys: pytest.CaptureFixture[str], fixture: str, line: int, words: list[str]
-) -> None:
-    path = MALFORMED / fixture
-    code, out, _ = validate(capsys, "--data", str(path))
-    assert code == 1
-    assert f"at {path.relative_to(PROJECT_ROOT)}:{line}\n" in out, out
-    for word in words:
-        assert word in out, out
-    assert "1 violation, 0 warnings" in out
-
-
 @pytest.mark.parametrize("fmt", ["turtle", "json"])
 def test_unloadable_file_writes_no_report_in_any_format(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
     path = MALFORMED / "missing-dot.ttl"
