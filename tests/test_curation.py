@@ -136,6 +136,11 @@ ERROR_CASES = {
         "lighthouse-projects.csv:2: column source: no source: every row needs the URL of the document that "
         "states it (for the report itself: https://doi.org/10.2767/25307)"
     ],
+    # Trailing empty cells (row 2) are what spreadsheets leave; a filled one (row 3) would be lost.
+    "extra-cells": [
+        'lighthouse-projects.csv:3: 1 cell(s) under no column of the header row: "see page 12" (a cell that '
+        "holds the separator needs quotes; otherwise move or remove the extra cells)"
+    ],
     "duplicate-slug": [
         'lighthouse-projects.csv:4: column slug: "fixture-alpha" is already used by row 2 (merge the two rows '
         "if they describe the same thing, or give this one another slug)"
@@ -150,7 +155,17 @@ def test_each_error_names_file_row_column_and_suggestion(case, tmp_path, vocab_d
         load_curated(data, vocab_dir)
     assert [str(issue) for issue in caught.value.issues] == ERROR_CASES[case]
     issue = caught.value.issues[0]
-    assert issue.file == "lighthouse-projects.csv" and issue.row and issue.column
+    assert issue.file == "lighthouse-projects.csv" and issue.row and (issue.column or case == "extra-cells")
+
+
+@pytest.mark.parametrize("case", ["semicolon", "tab"])
+def test_a_spreadsheet_saved_with_another_separator_reads_as_the_comma_one(case, valid, tmp_path, vocab_dir):
+    """Spreadsheets in most EU locales save "CSV" with ';' (decimal comma), some with tabs: same rows, same RDF."""
+    _, expected = valid
+    datasets = load_curated(data_with_curation(tmp_path, case), vocab_dir)
+    assert [p.name for p, _ in datasets] == [p.name for p, _ in expected]
+    for (_, got), (_, want) in zip(datasets, expected, strict=True):
+        assert set(got.quads((None, None, None, None))) == set(want.quads((None, None, None, None)))
 
 
 @pytest.mark.parametrize("case", sorted(ERROR_CASES))

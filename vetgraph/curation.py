@@ -334,11 +334,35 @@ def _load_metadata(path: Path) -> Any:
     return group
 
 
-def _read_records(path: Path, dialect: Any) -> Iterator[tuple[int, list[str]]]:
+#: Separators spreadsheet programs write into ".csv" files: the comma; the semicolon, in every locale whose
+#: decimal mark is a comma (most of the EU); the tab of "Text (tab delimited)".
+SEPARATORS = (",", ";", "\t")
+
+
+def _read_records(
+    path: Path, dialect: Any, is_title: Callable[[str], bool] | None = None
+) -> Iterator[tuple[int, list[str]]]:
+    """The file's records, numbered from 1. The separator is the mapping's (CSVW dialect), unless the header
+    row splits into more of the template's column titles (`is_title`) with another of SEPARATORS."""
     params = dialect.as_python_formatting_parameters() if dialect else {}
     params = {k: v for k, v in params.items() if k in ("delimiter", "quotechar", "doublequote", "escapechar")}
     with path.open(encoding="utf-8-sig", newline="") as handle:
+        if is_title is not None:
+            header = handle.readline()
+            handle.seek(0)
+            params["delimiter"] = _separator(header, params.get("delimiter", ","), is_title)
         yield from enumerate(csv.reader(handle, **params), start=1)
+
+
+def _separator(header: str, declared: str, is_title: Callable[[str], bool]) -> str:
+    """The separator (of the declared one and SEPARATORS) that splits `header` into the most column titles."""
+    best, matches = declared, -1
+    for separator in dict.fromkeys((declared, *SEPARATORS)):
+        cells = next(csv.reader([header], delimiter=separator), [])
+        count = sum(1 for cell in cells if is_title(cell.strip()))
+        if count > matches:
+            best, matches = separator, count
+    return best
 
 
 class _Reader:
@@ -373,8 +397,11 @@ class _Reader:
     def read_table(self, table: _Table) -> _Table:
         columns = {c.name: c for c in table.table.tableSchema.columns if not c.virtual}
         dialect = table.table._get_dialect()
+        def is_title(cell: str) -> bool:
+            return any(c.has_title(cell) for c in columns.values())
+
         try:
-            records = list(_read_records(table.path, dialect))
+            records = list(_read_records(table.path, dialect, is_title))
         except UnicodeDecodeError:
             self.issue(table.name, None, None, "is not UTF-8 text", 'save it as "CSV UTF-8"', unreadable=True)
             return table
@@ -400,11 +427,18 @@ class _Reader:
                            "copy the header row from the template")
         if any(i.file == table.name and i.row == 1 for i in self.issues):
             return table
+        read_at = set(positions.values())
         keys = table.table.tableSchema.primaryKey or []
         seen: dict[tuple, int] = {}
         for number, record in records[1:]:
             if not any(cell.strip() for cell in record):
                 continue  # spreadsheet programs leave empty rows behind
+            extra = [cell.strip() for i, cell in enumerate(record) if i not in read_at and cell.strip()]
+            if extra:  # a cell under no column would be lost: say so rather than drop it
+                shown = ", ".join(f'"{cell}"' for cell in extra[:3]) + (", ..." if len(extra) > 3 else "")
+                self.issue(table.name, number, None,
+                           f"{len(extra)} cell(s) under no column of the header row: {shown}",
+                           "a cell that holds the separator needs quotes; otherwise move or remove the extra cells")
             raw = {name: (record[i] if i < len(record) else "") for name, i in positions.items()}
             row = _Row(number, {}, raw)
             for name, column in columns.items():
