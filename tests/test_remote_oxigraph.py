@@ -153,6 +153,43 @@ def test_server_killed_during_publish_leaves_the_old_copy_and_a_rerun_completes(
     assert_holds_exactly(oxigraph_server, new)
 
 
+def test_direct_publish_killed_mid_put_keeps_the_old_copy_for_readers_and_after_a_restart(
+    oxigraph_server: OxigraphServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--direct` on Oxigraph server: each PUT is one transaction. While the body is on the wire readers see the
+    previous copy, whole; killed mid-PUT, the server restarts with it; publishing again completes."""
+    old = fixture_store()
+    publish(oxigraph_server, old)
+    old_graph = local_graph(old, ox.DefaultGraph())
+    new = _bigger(old, 15_000)
+    chunks_sent = 0
+    seen_by_readers: list[Graph] = []
+    original_iter = publish_module.Body.__iter__
+
+    def kill_midway(body):
+        nonlocal chunks_sent
+        for chunk in original_iter(body):
+            chunks_sent += 1
+            if chunks_sent == 2:
+                seen_by_readers.append(store_graph(oxigraph_server, DATASET_IRI))
+                oxigraph_server.kill()
+            yield chunk
+
+    monkeypatch.setattr(publish_module.Body, "__iter__", kill_midway)
+    with pytest.raises(PublishError) as caught:
+        publish(oxigraph_server, new, staging=False, retries=1)
+    message = str(caught.value)
+    assert chunks_sent >= 2 and oxigraph_server.process.poll() is not None
+    assert f"<{DATASET_IRI}> keeps its previous copy where the store loads a PUT in one transaction" in message
+    monkeypatch.setattr(publish_module.Body, "__iter__", original_iter)
+    assert isomorphic(seen_by_readers[0], old_graph)  # mid-PUT, a reader saw the previous copy, whole
+
+    oxigraph_server.start()
+    assert_holds_exactly(oxigraph_server, old)  # and it survived the kill
+    publish(oxigraph_server, new, staging=False)
+    assert_holds_exactly(oxigraph_server, new)
+
+
 def test_a_body_over_the_stores_limit_is_refused_with_its_message(oxigraph_server: OxigraphServer) -> None:
     """Oxigraph server caps SPARQL request bodies at 128 MiB and answers 400 with the limit: a clean message,
     no retry (this sends 129 MiB once, over loopback)."""

@@ -85,7 +85,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--update-endpoint", metavar="URL",
                         help="SPARQL Update endpoint for the MOVE swap (derived from --endpoint for known stores)")
     parser.add_argument("--direct", action="store_true",
-                        help="no staging graphs: replace each graph directly (stores without SPARQL 1.1 MOVE)")
+                        help="no staging graphs: replace each graph by one PUT, one after another (for stores "
+                             "without SPARQL 1.1 MOVE; on Oxigraph server fast for a first load). A PUT that replaces "
+                             "a graph is atomic only where the store loads it in one transaction (Oxigraph server "
+                             "does); elsewhere readers may see, and a failure may leave, a graph empty or partly "
+                             "loaded. A first load into an empty graph may be seen, or left, partly loaded")
     parser.add_argument("--batch-size", type=int, default=10_000, metavar="N",
                         help="triples per INSERT DATA request with --protocol update (default 10000)")
     from vetgraph.cli import seconds

@@ -8,9 +8,14 @@ graph is checked against ours; then one SPARQL Update request moves every stagin
 failure before it leaves the targets untouched, and a failure after it is reported with what each graph
 holds. Publishing again replaces the graphs (idempotent): a store never holds two copies.
 
-Without an update endpoint (a store that only speaks the Graph Store Protocol) graphs are replaced
-directly, one `PUT` each: a PUT replaces a graph in one request (atomic in Oxigraph, Fuseki, GraphDB), but
-several graphs are then replaced one after another, and the report says so.
+Without an update endpoint (a store that only speaks the Graph Store Protocol), or with `--direct`, graphs are
+replaced directly, one `PUT` each, one after another. A PUT that replaces a graph goes to the store's
+transactional loader: Oxigraph server loads it in one transaction (tested: readers see the previous copy until
+it commits, and a server killed mid-PUT restarts with the previous copy whole). Its bulk loader, several times
+faster, empties the graph first and commits in parts, so it only loads staging graphs and graphs the store does
+not have yet (where readers may see part of the first copy while it loads). Other stores are atomic per PUT
+only where they load a PUT in one transaction. Two graphs are never swapped together without staging: between two
+PUTs, readers see the new copy of one and the previous copy of the other.
 """
 
 from __future__ import annotations
@@ -169,15 +174,17 @@ class Publisher:
         return {g: found.get(g, 0) for g in graphs}
 
     # -- loading --------------------------------------------------------------------------------------
-    def _put(self, source: ox.Store, plan: GraphPlan, graph: str) -> int:
+    def _put(self, source: ox.Store, plan: GraphPlan, graph: str, bulk: bool) -> int:
         def write(spool: IO[bytes]) -> None:
             source.dump(spool, format=ox.RdfFormat.N_TRIPLES, from_graph=plan.source)
 
         body = Body.of(write)
         params = [("graph", graph)]
-        if self.bulk:
+        if bulk:
             # Oxigraph server: its bulk loader (no_transaction) is several times faster than a transactional
-            # load; our N-Triples were written by Oxigraph, so skipping re-validation (lenient) is safe.
+            # load; our N-Triples were written by Oxigraph, so skipping re-validation (lenient) is safe. It empties
+            # the graph first and commits in parts, so it is only used where nothing can be lost: a staging graph,
+            # or a graph the store does not have yet.
             params += [("no_transaction", ""), ("lenient", "")]
         try:
             self.http.send(
@@ -221,10 +228,10 @@ class Publisher:
             self._update(body, f"INSERT DATA batch {number} ({len(batch)} triples) into <{graph}>")
         return sent
 
-    def _load(self, source: ox.Store, plan: GraphPlan, graph: str) -> int:
+    def _load(self, source: ox.Store, plan: GraphPlan, graph: str, bulk: bool = False) -> int:
         if self.endpoints.protocol == "update":
             return self._insert(source, plan, graph)
-        return self._put(source, plan, graph)
+        return self._put(source, plan, graph, bulk)
 
     # -- the whole publish ----------------------------------------------------------------------------
     def publish(self, source: ox.Store, plans: list[GraphPlan]) -> PublishReport:
@@ -264,7 +271,7 @@ class Publisher:
                 continue
             started = time.perf_counter()
             try:
-                size = self._load(source, plan, plan.staging)
+                size = self._load(source, plan, plan.staging, bulk=self.bulk)
                 staged = self.counts([plan.staging], f"counting staging graph <{plan.staging}>")[plan.staging]
             except RemoteError as error:
                 raise PublishError(
@@ -340,7 +347,7 @@ class Publisher:
             started = time.perf_counter()
             try:
                 if plan.triples:
-                    size = self._load(source, plan, plan.target)
+                    size = self._load(source, plan, plan.target, bulk=self.bulk and not before.get(plan.target))
                 elif before.get(plan.target):
                     self._delete(plan.target)
                     size = 0
@@ -350,8 +357,11 @@ class Publisher:
                 replaced = ", ".join(f"<{g}>" for g in done) or "none"
                 raise PublishError(
                     error.message,
-                    f"graphs already replaced: {replaced}; <{plan.target}> may be partly replaced where the store "
-                    "does not load a PUT atomically; the others are untouched; publishing again completes it",
+                    f"graphs already replaced: {replaced}; " + (
+                        f"<{plan.target}> keeps its previous copy where the store loads a PUT in one transaction "
+                        "(Oxigraph server does), else it may be empty or partly loaded"
+                        if before.get(plan.target) else f"<{plan.target}> was empty and may now hold part of ours"
+                    ) + "; the others are untouched; publishing again completes it",
                 ) from None
             done.append(plan.target)
             self.out(f"  {plan.label} -> <{plan.target}>: replaced ({before.get(plan.target, 0)} -> {plan.triples} "
