@@ -9,8 +9,8 @@ report, naming the statement and the data file (with its line where the file sho
 - a typed literal whose lexical form is not one of its datatype (`"twenty"^^xsd:gYear`, `"2020-13"^^xsd:gYearMonth`).
 
 Lexical forms are checked by Oxigraph's XSD casts (its `oxsdatatypes`, the same code that reads them in
-queries) for the XSD types it implements, and by rdflib's own conversion (`Literal.ill_typed`) for every
-type rdflib knows.
+queries) for the XSD types it implements, and by rdflib's own conversion (`Literal.ill_typed`) for the other
+types rdflib knows (e.g. xsd:nonNegativeInteger).
 """
 
 from __future__ import annotations
@@ -100,7 +100,9 @@ def find_problems(dataset: Dataset) -> Iterator[Problem]:
                 bad_characters.add(o)
             elif o.datatype is not None:
                 typed.add((str(o), str(o.datatype)))
-                if o.ill_typed:  # rdflib's own verdict, computed when the literal was made
+                # rdflib's own verdict, computed when the literal was made, for the types Oxigraph does not cast
+                # (rdflib's converters can be replaced globally, e.g. by OWL-RL: Oxigraph decides where it can).
+                if o.ill_typed and str(o.datatype) not in OXIGRAPH_CASTS:
                     ill_typed.add((str(o), str(o.datatype)))
     bad_predicates = {p for p in predicates if not _rdfxml_writable(p)}
     bad_lexical = ill_typed | _ill_typed(typed)
