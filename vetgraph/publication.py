@@ -128,7 +128,13 @@ class _Folder:
 
 
 def build(options: BuildOptions) -> BuildResult:
-    """Validate and write the release; raise Refused (violations) or BuildError (cannot build)."""
+    """Validate and write the release; raise Refused (violations) or BuildError (cannot build). SIGTERM
+    raises KeyboardInterrupt, as Ctrl-C does: nothing is left behind."""
+    with _terminate_as_interrupt():
+        return _build(options)
+
+
+def _build(options: BuildOptions) -> BuildResult:
     from vetgraph.catalog import Release, ReleaseError
     from vetgraph.cli import check_conforms
     from vetgraph.loading import load_project
@@ -154,30 +160,29 @@ def build(options: BuildOptions) -> BuildResult:
     check_conforms(loaded, jobs=options.jobs, cache=options.validation_cache, consequence="nothing was written",
                    shown=SHOWN_FINDINGS)
 
-    with _terminate_as_interrupt():
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _remove_stale_temporaries(target)
-            temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-        except OSError as error:
-            raise BuildError(f"cannot create the release folder beside {target}: {error}") from None
-        try:
-            with _Marker(temporary) as marker:
-                context = _Context(options, release, base_url, loaded, _Folder(temporary), target)
-                with cyclic_gc_paused():
-                    for text, run in steps:
-                        progress.step(text)
-                        run(context)
-                marker.finish(release.version, (temporary / CHECKSUMS).read_bytes())
-                progress.step(f"replacing {target}")
-                temporary.chmod(0o777 & ~_umask())
-                _check_target(target)  # again: the folder may have changed while the release was written
-                _swap_in(temporary, target)
-        except OSError as error:
-            raise BuildError(f"cannot write the release: {error}") from None
-        finally:
-            if temporary.exists():
-                shutil.rmtree(temporary, ignore_errors=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temporaries(target)
+        temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    except OSError as error:
+        raise BuildError(f"cannot create the release folder beside {target}: {error}") from None
+    try:
+        with _Marker(temporary) as marker:
+            context = _Context(options, release, base_url, loaded, _Folder(temporary), target)
+            with cyclic_gc_paused():
+                for text, run in steps:
+                    progress.step(text)
+                    run(context)
+            marker.finish(release.version, (temporary / CHECKSUMS).read_bytes())
+            progress.step(f"replacing {target}")
+            temporary.chmod(0o777 & ~_umask())
+            _check_target(target)  # again: the folder may have changed while the release was written
+            _swap_in(temporary, target)
+    except OSError as error:
+        raise BuildError(f"cannot write the release: {error}") from None
+    finally:
+        if temporary.exists():
+            shutil.rmtree(temporary, ignore_errors=True)
     progress.finish()
     files = sorted(context.folder.files)
     return BuildResult(target, files, sum(f.size for f in context.folder.files.values()), progress.timings)
@@ -569,8 +574,9 @@ def _remove_stale_temporaries(target: Path) -> None:
 
 @contextlib.contextmanager
 def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM (kill, systemd, a CI timeout) ends a build like Ctrl-C: the temporary folder is removed and the
-    previous release stays. Only in the process that set it: a forked child keeps the default behaviour."""
+    """SIGTERM (kill, systemd, a CI timeout) ends a build like Ctrl-C: the temporary folder is removed, the
+    previous release stays, validation workers are stopped. Only in the process that set it: a forked child
+    (a validation worker, which the pool stops with SIGTERM) keeps the default behaviour."""
     if not _in_main_thread():
         yield
         return
