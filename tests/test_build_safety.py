@@ -93,33 +93,38 @@ def test_an_untouched_previous_release_is_replaced(tmp_path: Path, monkeypatch) 
 
 # --- interrupted builds ---------------------------------------------------------------------------------
 
-#: Runs `vetgraph build` and stops it after its first file, flagging that it got there (then waits for a signal).
+#: Runs `vetgraph build` and stops it while it validates or after its first file, flagging that it got there
+#: (then waits for a signal).
 STOPPING_BUILD = textwrap.dedent("""
     import sys, time
     from vetgraph import cli, publication
 
-    real_write = publication.write_file
+    def stop_after(real):
+        def stop(*args, **kwargs):
+            result = real(*args, **kwargs)
+            open(sys.argv[2], "w").close()
+            time.sleep(120)
+            return result
+        return stop
 
-    def write_and_wait(path, data):
-        real_write(path, data)
-        open(sys.argv[1], "w").close()
-        time.sleep(120)
-
-    publication.write_file = write_and_wait
-    sys.exit(cli.main(sys.argv[2:]))
+    if sys.argv[1] == "validating":
+        cli.check_conforms = stop_after(cli.check_conforms)
+    else:
+        publication.write_file = stop_after(publication.write_file)
+    sys.exit(cli.main(sys.argv[3:]))
 """)
 
 
-def start_stopping_build(tmp_path: Path, out: Path) -> subprocess.Popen:
-    flag = tmp_path / "first-file-written"
+def start_stopping_build(tmp_path: Path, out: Path, stage: str = "writing") -> subprocess.Popen:
+    flag = tmp_path / "stopped"
     process = subprocess.Popen(
-        [sys.executable, "-c", STOPPING_BUILD, str(flag), "build", "--out", str(out), "--release", str(RELEASE)],
+        [sys.executable, "-c", STOPPING_BUILD, stage, str(flag), "build", "--out", str(out), "--release", str(RELEASE)],
         env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     deadline = time.monotonic() + 120
     while not flag.exists():
         assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the build never wrote its first file"
+        assert time.monotonic() < deadline, f"the build never got to {stage}"
         time.sleep(0.05)
     return process
 
@@ -128,12 +133,13 @@ def temporaries(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if ".tmp-" in p.name)
 
 
-def test_sigterm_is_handled_like_ctrl_c(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stage", ["validating", "writing"])
+def test_sigterm_is_handled_like_ctrl_c(tmp_path: Path, stage: str) -> None:
     out = tmp_path / "dist"
     build_fixture(out)
     before = snapshot(out)
-    process = start_stopping_build(tmp_path, out)
-    assert temporaries(tmp_path) != []  # it is writing its temporary folder
+    process = start_stopping_build(tmp_path, out, stage)
+    assert (temporaries(tmp_path) != []) == (stage == "writing")  # writing: its temporary folder exists
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
