@@ -21,14 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import RDF, BNode, Dataset, Graph, Literal, Namespace, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from vetgraph.config import PROJECT_ROOT
 from vetgraph.loading import Loaded, line_of_literal
+from vetgraph.namespaces import RDF, SH, XSD
 
-SH = Namespace("http://www.w3.org/ns/shacl#")
-XSD_NS = "http://www.w3.org/2001/XMLSchema#"
+XSD_NS = str(XSD)
 #: The "shape" the results of these checks come from, and their constraint components.
 RELEASE_CHECK = URIRef("urn:vetgraph:check:release")
 RDFXML_PREDICATE = URIRef("urn:vetgraph:check:rdfxml-predicate")
