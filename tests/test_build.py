@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.build import BASE_URL, RELEASE, build_fixture, fixture_paths
+from tests.helpers.build import BASE_URL, EXPECTED, RELEASE, build_fixture, cli_env, fixture_paths, snapshot
 from tests.helpers.build import BUILD_FIXTURES as FIXTURES
 from tests.helpers.rdf import RDFLIB_FORMATS, assert_same_data, oxigraph_dataset, rdflib_dataset
 from tests.helpers.shared import require_shared
@@ -22,23 +21,6 @@ from vetgraph.config import PROJECT_ROOT
 from vetgraph.contents import dump_files
 from vetgraph.loading import load_data, rdf_files
 from vetgraph.publication import BuildError, BuildOptions, Refused, build
-
-EXPECTED = {
-    *(dump.name for dump in dump_files()),
-    "context.jsonld", "catalog.ttl", "void.ttl", "CHANGES.md", "README.txt", "index.html", "SHA256SUMS",
-    "ontology/vet.ttl", "ontology/vet.jsonld", "ontology/vet.rdf", "ontology/index.html", "ontology/shapes.ttl",
-    publication.MARKER,
-}
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file below a folder, by relative path."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def cli_env(data: Path = FIXTURES / "data", seed: str = "0") -> dict[str, str]:
-    return {**os.environ, "VETGRAPH_ONTOLOGY": str(FIXTURES / "ontology"), "VETGRAPH_DATA": str(data),
-            "PYTHONHASHSEED": seed}
 
 
 def changed_data(tmp_path: Path) -> Path:

@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
-from test_build import EXPECTED, FIXTURES, RELEASE, build_fixture, cli_env, snapshot
 
+from tests.helpers.build import BUILD_FIXTURES as FIXTURES
+from tests.helpers.build import EXPECTED, RELEASE, build_fixture, cli_env, snapshot
 from vetgraph import cli, publication
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="flock and signals as on Linux")

@@ -8,8 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_build import FIXTURES, RELEASE
 
+from tests.helpers.build import BUILD_FIXTURES as FIXTURES
+from tests.helpers.build import RELEASE
 from vetgraph import cli
 
 HEAD = """@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
@@ -68,8 +69,7 @@ def test_a_nul_in_a_literal_is_a_violation(tmp_path: Path, capsys, monkeypatch) 
 
 
 def test_a_nul_in_a_curation_cell_is_a_violation_naming_the_row(tmp_path: Path, vocab_dir: Path) -> None:
-    from conftest import data_with_curation
-
+    from tests.helpers.project import data_with_curation
     from vetgraph.config import Paths
     from vetgraph.loading import load_project
     from vetgraph.validation import validate
@@ -105,8 +105,7 @@ def test_an_ill_typed_literal_is_a_violation_with_file_and_line(
 
 
 def test_ill_typed_literals_of_the_malformed_fixtures_are_violations_with_their_line(capsys) -> None:
-    from conftest import FIXTURES as TEST_DATA
-
+    from tests.helpers.shared import FIXTURES as TEST_DATA
     from vetgraph.config import PROJECT_ROOT
 
     # The second file has the same lexical form earlier as a valid plain literal: the typed one is meant.

@@ -158,7 +158,7 @@ def test_direct_publish_killed_mid_put_keeps_the_old_copy_for_readers_and_after_
 ) -> None:
     """`--direct` on Oxigraph server: each PUT is one transaction. While the body is on the wire readers see the
     previous copy, whole; killed mid-PUT, the server restarts with it; publishing again completes."""
-    old = fixture_store()
+    old = remote_fixture_store()
     publish(oxigraph_server, old)
     old_graph = local_graph(old, ox.DefaultGraph())
     new = _bigger(old, 15_000)

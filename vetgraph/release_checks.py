@@ -52,7 +52,7 @@ class Problem:
     """One statement the release cannot carry."""
 
     subject: Node
-    predicate: URIRef
+    predicate: Node
     value: Node
     component: URIRef
     message: str
@@ -89,15 +89,16 @@ def check_release(loaded: Loaded, report: Graph) -> dict[Node, str]:
 def find_problems(dataset: Dataset) -> Iterator[Problem]:
     """The statements of `dataset` (any graph) that no release can carry, each once, in a stable order."""
     # One pass collects what to check; a second pass, only when something is wrong, finds the statements.
-    predicates: set[URIRef] = set()
+    predicates: set[Node] = set()
     typed: set[tuple[str, str]] = set()
-    bad_characters: set[Literal] = set()
+    bad_characters: dict[Literal, str] = {}  # literal -> the first character XML cannot carry
     ill_typed: set[tuple[str, str]] = set()
     for _, p, o, _ in dataset.quads((None, None, None, None)):
         predicates.add(p)
         if isinstance(o, Literal):
-            if _NOT_XML.search(o):
-                bad_characters.add(o)
+            bad = _NOT_XML.search(str(o))
+            if bad:
+                bad_characters[o] = bad.group()
             elif o.datatype is not None:
                 typed.add((str(o), str(o.datatype)))
                 # rdflib's own verdict, computed when the literal was made, for the types Oxigraph does not cast
@@ -118,11 +119,10 @@ def find_problems(dataset: Dataset) -> Iterator[Problem]:
                 f"the predicate <{p}> cannot be written in RDF/XML (the release's vetgraph.rdf): its IRI must "
                 "end in an XML name (a letter or '_' first), e.g. .../p/n1, not .../p/1",
             )
-        elif o in bad_characters:
-            character = _NOT_XML.search(o).group()  # type: ignore[union-attr]
+        elif isinstance(o, Literal) and o in bad_characters:
             found[s, p, o] = Problem(
                 s, p, o, XML_CHARACTER,
-                f"the literal holds the character U+{ord(character):04X}, which XML 1.0 (the release's RDF/XML "
+                f"the literal holds the character U+{ord(bad_characters[o]):04X}, which XML 1.0 (the release's RDF/XML "
                 "dump) cannot carry: remove it",
             )
         elif isinstance(o, Literal) and o.datatype is not None and (str(o), str(o.datatype)) in bad_lexical:
@@ -130,13 +130,13 @@ def find_problems(dataset: Dataset) -> Iterator[Problem]:
     yield from sorted(found.values(), key=lambda x: (str(x.subject), str(x.predicate), str(x.value)))
 
 
-def _rdfxml_writable(predicate: URIRef) -> bool:
+def _rdfxml_writable(predicate: Node) -> bool:
     """Whether Oxigraph's RDF/XML writer (the one the build uses) gives well-formed XML for this predicate."""
     from vetgraph.dumps import _well_formed_xml  # the same check the build applies to its RDF/XML dump
 
     triple = ox.Triple(ox.NamedNode("urn:vetgraph:check"), ox.NamedNode(str(predicate)), ox.Literal("x"))
     try:
-        _well_formed_xml(ox.serialize([triple], format=ox.RdfFormat.RDF_XML))
+        _well_formed_xml(ox.serialize([triple], format=ox.RdfFormat.RDF_XML) or b"")
     except Exception:  # noqa: BLE001 - expat's ExpatError or the writer's own refusal: not writable either way
         return False
     return True
@@ -153,7 +153,9 @@ def _ill_typed(pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
     for datatype, lexicals in by_type.items():
         values = " ".join(str(ox.Literal(lexical)) for lexical in lexicals)
         query = f"SELECT ?o WHERE {{ VALUES ?o {{ {values} }} BIND(<{datatype}>(?o) AS ?cast) FILTER(!BOUND(?cast)) }}"
-        bad.update((solution["o"].value, datatype) for solution in store.query(query))
+        solutions = store.query(query)
+        assert isinstance(solutions, ox.QuerySolutions)  # a SELECT query
+        bad.update((solution["o"].value, datatype) for solution in solutions)
     return bad
 
 
@@ -165,7 +167,9 @@ def _short(datatype: URIRef) -> str:
 def _where(loaded: Loaded, problem: Problem) -> str | None:
     """`file:line` of a problem in the Turtle-family files that describe its subject, where one shows it:
     the predicate's `<IRI>`, or the literal as written (raw, or with N-Triples escapes such as `\\u0000`)."""
-    for path in sorted(loaded.subject_files.get(problem.subject, set())):  # type: ignore[arg-type]
+    if not isinstance(problem.subject, URIRef):
+        return None  # the files are known per subject IRI
+    for path in sorted(loaded.subject_files.get(problem.subject, set())):
         if path.suffix not in (".ttl", ".trig", ".nt", ".nq"):
             continue
         if problem.component == RDFXML_PREDICATE:
