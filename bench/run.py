@@ -103,7 +103,7 @@ def measure_validate(variant: str, scale: int, repeat: int, work: Path, jobs: in
 
         return [{"name": "validate (one pySHACL run)", **measure(once, repeat).as_dict()}]
 
-    from vetgraph.parallel_validation import validate_partitioned
+    from vetgraph.validation.partitioned import validate_partitioned
 
     cache = work / "validation-cache" if variant == "vetgraph-incremental" else None
 
@@ -461,7 +461,7 @@ def write_results(records: list[dict], args: argparse.Namespace, out: Path) -> N
         commands = [c for c in json.loads(previous.read_text(encoding="utf-8")).get("commands", [])
                     if not c.startswith(command_line(args))] + commands
     previous.write_text(json.dumps({"commands": commands, "records": records}, indent=1), encoding="utf-8")
-    from vetgraph.parallel_validation import default_jobs
+    from vetgraph.validation.partitioned import default_jobs
 
     usable = default_jobs()
     try:
@@ -517,7 +517,7 @@ def corpus_size(scale: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from vetgraph.parallel_validation import default_jobs
+    from vetgraph.validation.partitioned import default_jobs
 
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 100, 1000], help="corpus sizes (reports)")

@@ -11,8 +11,8 @@ from rdflib.namespace import DCTERMS, PROV, SH
 
 from vetgraph import synth
 from vetgraph.config import UNCONFIRMED_GRAPH, VET_NS
-from vetgraph.parallel_validation import Unpartitionable, closure, plan, validate_partitioned
 from vetgraph.validation import PYSHACL_OPTIONS
+from vetgraph.validation.partitioned import Unpartitionable, closure, plan, validate_partitioned
 
 OPTIONS = PYSHACL_OPTIONS  # the options `vetgraph validate` runs pySHACL with
 VET = VET_NS
@@ -153,7 +153,7 @@ def test_shapes_it_cannot_bound_fall_back_to_one_pyshacl_run(loaded):
 
 def test_unchanged_partitions_come_from_the_cache(loaded, tmp_path, caplog):
     data = synth.generate_union(3)
-    caplog.set_level(logging.INFO, logger="vetgraph.parallel_validation")
+    caplog.set_level(logging.INFO, logger="vetgraph.validation.partitioned")
 
     def run() -> tuple[bool, set[tuple], str]:
         caplog.clear()
@@ -239,7 +239,7 @@ ex:p a ex:Thing , ex:Other .
 def test_lifted_property_shapes_give_pyshacl_s_results():
     """Property shapes of targeted node shapes carry the targets themselves; node shapes that other shapes
     use, deactivated ones and those with sibling-dependent property shapes keep theirs; same results."""
-    from vetgraph.parallel_validation import lift_property_shapes
+    from vetgraph.validation.partitioned import lift_property_shapes
 
     shapes = Graph().parse(data=LIFT_SHAPES, format="turtle")
     data = Graph().parse(data=LIFT_DATA, format="turtle")
@@ -261,7 +261,7 @@ def test_lifted_property_shapes_give_pyshacl_s_results():
 
 def test_reading_rdflib_s_own_indexes_gives_the_same_partitions(loaded, monkeypatch):
     """The fast path (rdflib's Memory-store dictionaries) and the ordinary one (triple by triple) agree."""
-    from vetgraph import parallel_validation
+    from vetgraph.validation import partitioned as parallel_validation
 
     dataset = synth.generate(3)
     dataset.graph(URIRef(UNCONFIRMED_GRAPH)).add((URIRef(ID + "2/insight/2"), RDFS.seeAlso, URIRef(ID + "2/report")))

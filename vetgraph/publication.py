@@ -87,7 +87,7 @@ class BuildOptions:
     release_file: Path = DEFAULT_RELEASE
     paths: Paths = field(default_factory=Paths)
     with_labels: bool = False
-    #: validate in N parallel processes (vetgraph.parallel_validation); None: the usable cores
+    #: validate in N parallel processes (vetgraph.validation.partitioned); None: the usable cores
     jobs: int | None = None
     #: folder of cached validation results of unchanged partitions (None: validate everything)
     validation_cache: Path | None = None

@@ -97,8 +97,8 @@ def _plural(count: int, noun: str) -> str:
 def validate(loaded: Loaded, jobs: int | None = None, cache_dir: Path | None = None) -> ValidationOutcome:
     """Validate the loaded project's data (all named graphs together) against its shapes: pySHACL on
     partitions of the focus nodes in `jobs` processes (default: the usable cores; results equal to one
-    pySHACL run, see vetgraph.parallel_validation). With `cache_dir`, unchanged partitions keep their results."""
-    from vetgraph.parallel_validation import validate_partitioned
+    pySHACL run, see vetgraph.validation.partitioned). With `cache_dir`, unchanged partitions keep their results."""
+    from vetgraph.validation.partitioned import validate_partitioned
 
     _conforms, report_graph = validate_partitioned(
         loaded.dataset, loaded.shapes, loaded.ontology, jobs=jobs, cache_dir=cache_dir, **PYSHACL_OPTIONS
