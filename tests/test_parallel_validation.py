@@ -261,18 +261,19 @@ def test_lifted_property_shapes_give_pyshacl_s_results():
 
 def test_reading_rdflib_s_own_indexes_gives_the_same_partitions(loaded, monkeypatch):
     """The fast path (rdflib's Memory-store dictionaries) and the ordinary one (triple by triple) agree."""
-    from vetgraph.validation import partitioned as parallel_validation
+    from vetgraph.validation import closure as closure_module
+    from vetgraph.validation.rdflib_compat import memory_indexes
 
     dataset = synth.generate(3)
     dataset.graph(URIRef(UNCONFIRMED_GRAPH)).add((URIRef(ID + "2/insight/2"), RDFS.seeAlso, URIRef(ID + "2/report")))
-    assert parallel_validation._memory_indexes(dataset) is not None
-    assert parallel_validation._memory_indexes(dataset.graph(URIRef(UNCONFIRMED_GRAPH))) is None  # shares a store
+    assert memory_indexes(dataset) is not None
+    assert memory_indexes(dataset.graph(URIRef(UNCONFIRMED_GRAPH))) is None  # shares a store
 
     def closures() -> list[set]:
         planned = plan(dataset, loaded.shapes, loaded.ontology, partitions=6)
-        index = parallel_validation.index_for(dataset, loaded.ontology, planned)
-        return [parallel_validation.closure_triples(index, planned, i) for i in range(len(planned.partitions))]
+        index = closure_module.index_for(dataset, loaded.ontology, planned)
+        return [closure_module.closure_triples(index, planned, i) for i in range(len(planned.partitions))]
 
     fast = closures()
-    monkeypatch.setattr(parallel_validation, "_memory_indexes", lambda graph: None)
+    monkeypatch.setattr(closure_module, "memory_indexes", lambda graph: None)
     assert closures() == fast
