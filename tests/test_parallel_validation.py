@@ -277,3 +277,59 @@ def test_reading_rdflib_s_own_indexes_gives_the_same_partitions(loaded, monkeypa
     fast = closures()
     monkeypatch.setattr(closure_module, "memory_indexes", lambda graph: None)
     assert closures() == fast
+
+
+def test_small_data_get_one_plain_pyshacl_run_with_the_same_report(loaded, caplog):
+    """Below PLAIN_BELOW statements (the real data) there is no planning, no pool: one pySHACL run on the lifted
+    shapes, whose report is the partitioned one, result for result."""
+    from rdflib.compare import isomorphic
+
+    from vetgraph.validation.planner import PLAIN_BELOW
+
+    assert len(loaded.dataset) < PLAIN_BELOW
+    caplog.set_level(logging.INFO, logger="vetgraph.validation.partitioned")
+    plain = validate_partitioned(loaded.dataset, loaded.shapes, loaded.ontology, jobs=2, **OPTIONS)
+    assert "validating the whole graph at once" in caplog.text and "planned" not in caplog.text
+    caplog.clear()
+    partitioned = validate_partitioned(loaded.dataset, loaded.shapes, loaded.ontology, jobs=2, plain_below=0, **OPTIONS)
+    assert "planned" in caplog.text and "whole graph" not in caplog.text
+    assert plain[0] == partitioned[0]
+    assert isomorphic(plain[1], partitioned[1])
+
+
+def test_both_sides_of_the_threshold_give_the_same_report_with_violations(loaded, caplog):
+    data = with_faults(synth.generate_union(2))
+    caplog.set_level(logging.INFO, logger="vetgraph.validation.partitioned")
+    above = validate_partitioned(data, loaded.shapes, loaded.ontology, jobs=2, plain_below=len(data), **OPTIONS)
+    assert "planned" in caplog.text
+    caplog.clear()
+    below = validate_partitioned(data, loaded.shapes, loaded.ontology, jobs=2, plain_below=len(data) + 1, **OPTIONS)
+    assert "whole graph at once" in caplog.text
+    assert not below[0] and below[0] == above[0]
+    assert result_keys(below[1]) == result_keys(above[1]) == full_run(data, loaded)[1]
+    assert len(set(below[1].objects(None, SH.result))) == len(set(above[1].objects(None, SH.result)))
+
+
+def test_the_sparql_patch_steps_aside_for_a_signature_it_was_not_verified_on(loaded, monkeypatch):
+    """rdflib_compat.prepared_queries patches rdflib's SPARQLProcessor.query only when it has the signature
+    it was verified on; otherwise rdflib is left alone, and the report is the same."""
+    from rdflib.plugins.sparql import processor
+
+    from vetgraph.validation import rdflib_compat
+
+    original = processor.SPARQLProcessor.query
+    with rdflib_compat.prepared_queries() as active:
+        assert active and processor.SPARQLProcessor.query is not original
+    assert processor.SPARQLProcessor.query is original
+
+    def changed(self, strOrQuery, initBindings=None, initNs=None, base=None, DEBUG=False, extra=None):  # noqa: N803
+        return original(self, strOrQuery, initBindings, initNs, base, DEBUG)
+
+    data = with_faults(synth.generate_union(2))
+    patched = validate_partitioned(data, loaded.shapes, loaded.ontology, jobs=1, **OPTIONS)
+    monkeypatch.setattr(processor.SPARQLProcessor, "query", changed)
+    with rdflib_compat.prepared_queries() as active:
+        assert not active and processor.SPARQLProcessor.query is changed
+    unpatched = validate_partitioned(data, loaded.shapes, loaded.ontology, jobs=1, **OPTIONS)
+    assert (unpatched[0], result_keys(unpatched[1])) == (patched[0], result_keys(patched[1]))
+    assert not unpatched[0]

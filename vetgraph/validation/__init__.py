@@ -2,6 +2,9 @@
 
 The readable report names severity, focus node (with its label), path, message and the data file that
 describes the focus node. Exit codes follow pySHACL: 0 conforms (warnings allowed), 1 violations, 2 error.
+
+This module is the package's public face (`validate`, the readable report, the command and its options);
+`partitioned` runs pySHACL on large graphs in parallel, from the modules beside it (see its docstring).
 """
 
 from __future__ import annotations
@@ -97,7 +100,8 @@ def _plural(count: int, noun: str) -> str:
 def validate(loaded: Loaded, jobs: int | None = None, cache_dir: Path | None = None) -> ValidationOutcome:
     """Validate the loaded project's data (all named graphs together) against its shapes: pySHACL on
     partitions of the focus nodes in `jobs` processes (default: the usable cores; results equal to one
-    pySHACL run, see vetgraph.validation.partitioned). With `cache_dir`, unchanged partitions keep their results."""
+    pySHACL run, see vetgraph.validation.partitioned), or one plain pySHACL run on data too small for
+    partitioning to pay. With `cache_dir`, unchanged partitions keep their results."""
     from vetgraph.validation.partitioned import validate_partitioned
 
     _conforms, report_graph = validate_partitioned(

@@ -9,7 +9,8 @@ partition in a worker process, and the results of each partition's own focus nod
 The parts, one module each:
 
 - `closure`: the shapes compiled into an automaton, and the triples it reaches from given focus nodes;
-- `planner`: the focus nodes of every shape and their partitions;
+- `planner`: the focus nodes of every shape and their partitions, and the size below which the data are
+  validated in one plain pySHACL run (partitioning does not pay there);
 - `pool`: pySHACL on each partition in forked workers;
 - `cache`: each partition's results on disk, reused while its closure, the shapes and options are unchanged;
 - `merge`: the results of each partition's own focus nodes, merged into one report;
@@ -31,12 +32,12 @@ from rdflib import ConjunctiveGraph, Graph
 from vetgraph.validation.cache import ResultCache
 from vetgraph.validation.closure import Unpartitionable, closure, closure_triples, index_for
 from vetgraph.validation.merge import merge
-from vetgraph.validation.planner import lift_property_shapes, plan
+from vetgraph.validation.planner import PLAIN_BELOW, lift_property_shapes, plan
 from vetgraph.validation.pool import default_jobs, validate_parts
 from vetgraph.validation.rdflib_compat import prepared_queries
 
 __all__ = [
-    "Unpartitionable", "closure", "closure_triples", "default_jobs", "index_for",
+    "PLAIN_BELOW", "Unpartitionable", "closure", "closure_triples", "default_jobs", "index_for",
     "lift_property_shapes", "plan", "validate_partitioned",
 ]
 
@@ -50,14 +51,17 @@ def validate_partitioned(
     jobs: int | None = None,
     partitions: int | None = None,
     cache_dir: os.PathLike | str | None = None,
+    plain_below: int = PLAIN_BELOW,
     **pyshacl_options: object,
 ) -> tuple[bool, Graph]:
     """Validate `data_graph` (a graph, or a dataset: the union of its graphs) against `shapes` with pySHACL,
     on partitions of the focus nodes in `jobs` processes (default: the usable cores). Returns pySHACL's
     (conforms, sh:ValidationReport graph) for the whole graph. `pyshacl_options` go to `pyshacl.validate`
-    (e.g. allow_warnings=True); RDFS/OWL inference or SHACL rules make it one plain pySHACL run.
+    (e.g. allow_warnings=True); RDFS/OWL inference or SHACL rules make it one plain pySHACL run, and so do
+    data of fewer than `plain_below` statements (where partitioning does not pay) unless a number of
+    `partitions` is asked for.
     With `cache_dir`, each partition's results are kept there and reused while the partition's closure, the
-    shapes, the ontology and the options stay the same (incremental validation)."""
+    shapes, the ontology and the options stay the same (incremental validation); a plain run uses no cache."""
     jobs = jobs or default_jobs()
     inference = pyshacl_options.get("inference")
     started = time.perf_counter()
@@ -65,6 +69,10 @@ def validate_partitioned(
         if inference not in (None, "none"):
             raise Unpartitionable(f"inference={inference!r} derives triples across partitions")
         lifted = lift_property_shapes(shapes)
+        if partitions is None and (statements := len(data_graph)) < plain_below:
+            log.info("validating the whole graph at once: %d statements, below %d", statements, plain_below)
+            # The lifted shapes, as the partitions get them: faster, and the same report at every size.
+            return _plain(data_graph, lifted, ontology, pyshacl_options)
         plan_ = plan(data_graph, lifted, ontology, partitions=partitions)
         shapes = lifted
     except Unpartitionable as reason:

@@ -3,7 +3,8 @@
 Partitions are runs of the focus nodes sorted by IRI (the resources of one report stay together), cut where a
 hash of the node says so, so that an edit moves no other partition's boundary (and the result cache keeps the
 other partitions' keys). Property shapes of targeted node shapes are given their node shape's targets
-(`lift_property_shapes`), which pySHACL validates faster, with the same results.
+(`lift_property_shapes`), which pySHACL validates faster, with the same results. Below `PLAIN_BELOW` statements
+partitioning does not pay, and the data are validated in one plain pySHACL run.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from vetgraph.validation.closure import Compiler, Lookup, State, Step
 #: the workers and to keep rdflib's SPARQL constraints cheap (their cost per focus node grows with the
 #: partition). The figures behind it are in docs/performance.md.
 FOCUS_NODES_PER_PARTITION = 500
+#: Data statements below which one plain pySHACL run is faster than planning, indexing and forking
+#: (measured with bench/bench_validate_small.py, see docs/performance.md).
+PLAIN_BELOW = 10_000
 
 
 @dataclass
@@ -92,13 +96,13 @@ def lift_property_shapes(shapes: Graph) -> Graph:
     node shape's targets themselves, instead of hanging from it by sh:property.
 
     pySHACL validates a nested property shape once per focus node, rebuilding its constraint components each
-    time; a property shape with targets it validates once for all of its focus nodes: half the time on the
-    synthetic corpora. The results are the same (SHACL 2.1: the focus nodes a node shape validates against its
+    time; a property shape with targets it validates once for all of its focus nodes, in far less time
+    (docs/performance.md). The results are the same (SHACL 2.1: the focus nodes a node shape validates against its
     property shapes are its own targets), with the same sh:sourceShape; a result that two node shapes would
     each report for the same property shape and focus node is reported once. Node shapes that other shapes
-    use (sh:node, sh:and, sh:or, sh:xone, sh:not, sh:qualifiedValueShape), deactivated ones and implicit class
-    targets are left as they are, and so are those whose property shapes need their siblings
-    (sh:qualifiedValueShapesDisjoint)."""
+    use (sh:node, sh:and, sh:or, sh:xone, sh:not, sh:qualifiedValueShape), deactivated ones, implicit class
+    targets and SHACL-AF custom targets (sh:target) are left as they are, and so are those whose property
+    shapes need their siblings (sh:qualifiedValueShapesDisjoint)."""
     targets = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
     used_by_other_shapes = {o for _, p, o in shapes if p in (SH.node, SH["not"], SH.qualifiedValueShape)}
     used_by_other_shapes |= {o for _, p, o in shapes if p == RDF.first}  # members of sh:and/or/xone lists
@@ -115,6 +119,7 @@ def lift_property_shapes(shapes: Graph) -> Graph:
             or node_shape in used_by_other_shapes
             or shapes.value(node_shape, SH.deactivated) == Literal(True)
             or any((node_shape, RDF.type, cls) in shapes for cls in _IMPLICIT_CLASS_TARGETS)
+            or (node_shape, SH.target, None) in shapes  # custom targets: the lifted copies would lack them
             # sibling property shapes are found through their node shape
             or any((p, SH.qualifiedValueShapesDisjoint, None) in shapes for p in properties)
         ):
