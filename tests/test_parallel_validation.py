@@ -333,3 +333,23 @@ def test_the_sparql_patch_steps_aside_for_a_signature_it_was_not_verified_on(loa
     unpatched = validate_partitioned(data, loaded.shapes, loaded.ontology, jobs=1, **OPTIONS)
     assert (unpatched[0], result_keys(unpatched[1])) == (patched[0], result_keys(patched[1]))
     assert not unpatched[0]
+
+
+def test_node_shapes_with_custom_targets_keep_their_property_shapes():
+    """A SHACL-AF custom target (sh:target) would not travel with a lifted property shape, so a node shape that
+    has one keeps its property shapes, and pySHACL reports the custom target's focus node."""
+    from vetgraph.validation.planner import lift_property_shapes
+
+    shapes = Graph().parse(data=LIFT_SHAPES + """
+ex:CustomShape a sh:NodeShape ; sh:targetClass ex:Thing ;
+    sh:target [ a sh:SPARQLTarget ; sh:select "SELECT ?this WHERE { ?this <http://example.org/part> ?x }" ] ;
+    sh:property [ sh:path ex:label ; sh:minCount 1 ] .
+""", format="turtle")
+    data = Graph().parse(data=LIFT_DATA, format="turtle")
+    custom = URIRef("http://example.org/CustomShape")
+    lifted = lift_property_shapes(shapes)
+    assert set(lifted.objects(custom, SH.property)) == set(shapes.objects(custom, SH.property))
+    conforms, report, _ = pyshacl.validate(data, shacl_graph=shapes, **OPTIONS)
+    lifted_conforms, lifted_report, _ = pyshacl.validate(data, shacl_graph=lifted, **OPTIONS)
+    assert URIRef("http://example.org/w") in {key[0] for key in result_keys(report)}  # only the custom target
+    assert (lifted_conforms, result_keys(lifted_report)) == (conforms, result_keys(report))
