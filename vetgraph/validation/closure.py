@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 Triple = tuple[Node, Node, Node]
 #: A step of the automaton: (predicate, or None for any predicate; True when walked from object to subject)
-Step = tuple["URIRef | None", bool]
+Step = tuple["Node | None", bool]
 
 
 class Unpartitionable(Exception):
@@ -50,7 +50,7 @@ class State:
     all_out: bool = False  # every outgoing triple (sh:closed, variable predicates)
     types: bool = False  # the node's rdf:type triples (sh:class)
 
-    def step(self, predicate: URIRef | None, inverse: bool, target: State) -> None:
+    def step(self, predicate: Node | None, inverse: bool, target: State) -> None:
         self.steps[(predicate, inverse)].append(target)
 
 
@@ -84,17 +84,19 @@ class Index:
     the automaton walks backwards. When the data sit in rdflib's Memory store its own dictionaries are used
     (shared, never modified: an entry that the ontology adds to is copied first)."""
 
-    def __init__(self, lookup: Lookup, inverse_predicates: set[URIRef]):
+    def __init__(self, lookup: Lookup, inverse_predicates: set[Node]):
         self.lookup = lookup
         self.outgoing: dict[Node, dict[Node, dict[Node, int]]] = {}
         self.incoming: dict[Node, dict[Node, dict[Node, int]]] = {p: {} for p in inverse_predicates}
         self.size = 0  # statements indexed (data and ontology)
         pending = list(zip(lookup.graphs, lookup.indexes, strict=True))
-        if pending and pending[0][1] is not None:
-            (data, (spo, pos, _)), pending = pending[0], pending[1:]
+        first, first_indexes = pending[0] if pending else (None, None)
+        if first is not None and first_indexes is not None:
+            spo, pos, _ = first_indexes
             self.outgoing = dict(spo)
             self.incoming = {p: dict(pos.get(p, {})) for p in inverse_predicates}
-            self.size = len(data.store)
+            self.size = len(first.store)
+            pending = pending[1:]
         self._own: set[object] = set()  # entries copied from the store's dictionaries, ours to change
         for graph, _ in pending:
             for triple in Lookup(graph, None).triples((None, None, None)):
@@ -115,11 +117,10 @@ class Index:
 
     def _add(self, s: Node, p: Node, o: Node) -> None:
         self.size += 1
-        by_predicate = self.outgoing.get(s)
         if ("out", s) not in self._own:
             self._own.add(("out", s))
-            by_predicate = self.outgoing[s] = {k: dict(v) for k, v in (by_predicate or {}).items()}
-        by_predicate.setdefault(p, {})[o] = 1
+            self.outgoing[s] = {k: dict(v) for k, v in self.outgoing.get(s, {}).items()}
+        self.outgoing[s].setdefault(p, {})[o] = 1
         by_object = self.incoming.get(p)
         if by_object is not None:
             if ("in", p, o) not in self._own:
@@ -127,10 +128,9 @@ class Index:
                 by_object[o] = dict(by_object.get(o, {}))
             by_object[o][s] = 1
 
-    def subjects(self, predicate: URIRef | None, obj: Node) -> Iterable[Node | Triple]:
+    def subjects(self, predicate: Node | None, obj: Node) -> list[Triple]:
         """Triples (s, predicate, obj); any predicate when None."""
-        by_object = self.incoming.get(predicate) if predicate is not None else None
-        if by_object is not None:
+        if predicate is not None and (by_object := self.incoming.get(predicate)) is not None:
             return [(s, predicate, obj) for s in by_object.get(obj, ())]
         return list(self.lookup.triples((None, predicate, obj)))
 
@@ -156,12 +156,13 @@ class Compiler:
 
     def _list(self, head: Node) -> list[Node]:
         items = []
-        while head and head != RDF.nil:
-            first = self.sg.value(head, RDF.first)
+        current: Node | None = head
+        while current and current != RDF.nil:
+            first = self.sg.value(current, RDF.first)
             if first is None:
                 break
             items.append(first)
-            head = self.sg.value(head, RDF.rest)
+            current = self.sg.value(current, RDF.rest)
         return items
 
     def shape(self, shape: Node) -> State:
@@ -242,9 +243,11 @@ class Compiler:
         loop.also.append(end)
         if zero:
             start.also.append(loop)
-        compile_step = self._path if not isinstance(path, Path) else self._sparql_path
-        compile_step(path, start, loop, inverse)
-        compile_step(path, loop, loop, inverse)
+        for source in (start, loop):
+            if isinstance(path, Path):
+                self._sparql_path(path, source, loop, inverse)
+            else:
+                self._path(path, source, loop, inverse)
 
     # --- SPARQL constraints ---
 
@@ -277,7 +280,7 @@ class Compiler:
         _collect_patterns(algebra, patterns)
         self._anchor(patterns, state, f"SPARQL constraint {constraint} of shape {shape}")
 
-    def _fanout_of(self, predicate: URIRef | None, inverse: bool) -> float:
+    def _fanout_of(self, predicate: Node | None, inverse: bool) -> float:
         """Average number of nodes one step reaches, from the data (a query optimiser's statistic)."""
         if predicate is None:
             return 1e9
@@ -428,7 +431,7 @@ class _Merged:
 
     types: bool
     all_out: bool
-    steps: tuple[tuple[URIRef | None, bool, frozenset[State]], ...]
+    steps: tuple[tuple[Node | None, bool, frozenset[State]], ...]
     states: frozenset[State]
 
 
@@ -458,7 +461,7 @@ class _Walker:
     def merge(self, states: frozenset[State]) -> _Merged:
         merged = self.merged.get(states)
         if merged is None:
-            steps: dict[tuple[URIRef | None, bool], set[State]] = defaultdict(set)
+            steps: dict[Step, set[State]] = defaultdict(set)
             for state in states:
                 for key, targets in state.steps.items():
                     steps[key].update(targets)
@@ -506,9 +509,9 @@ class _Walker:
                         queue.append((o, targets))
 
 
-def _inverse_predicates(plan_: Plan) -> set[URIRef]:
+def _inverse_predicates(plan_: Plan) -> set[Node]:
     """Predicates the automaton walks from object to subject (they get an index of their own)."""
-    found: set[URIRef] = set()
+    found: set[Node] = set()
     pending = [state for states in plan_.starts.values() for state in states]
     pending += [state for _, state in plan_.global_starts]
     visited: set[State] = set()

@@ -107,7 +107,7 @@ def _plain(data_graph: Graph, shapes: Graph, ontology: Graph | None, options: di
     if isinstance(data_graph, ConjunctiveGraph):  # pySHACL would validate each named graph on its own
         from vetgraph.loading import union_graph
 
-        data_graph = union_graph(data_graph)
+        data_graph = union_graph(data_graph)  # type: ignore[arg-type]  # it reads any ConjunctiveGraph's quads
     with prepared_queries():
         conforms, report, _ = pyshacl.validate(data_graph, shacl_graph=shapes, ont_graph=ontology, **options)
     return bool(conforms), report
