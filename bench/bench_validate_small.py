@@ -30,13 +30,13 @@ from vetgraph.validation import PYSHACL_OPTIONS
 
 def variants(loaded, jobs: int) -> dict[str, Callable[[], object]]:
     """The three ways to validate `loaded`, each a callable."""
-    from vetgraph.validation.partitioned import _plain, validate_partitioned
+    from vetgraph.validation.partitioned import validate_partitioned, validate_plain
     from vetgraph.validation.planner import lift_property_shapes
 
     data, shapes, ontology = loaded.dataset, loaded.shapes, loaded.ontology
     return {
-        "plain": lambda: _plain(data, shapes, ontology, dict(PYSHACL_OPTIONS)),
-        "plain-lifted": lambda: _plain(data, lift_property_shapes(shapes), ontology, dict(PYSHACL_OPTIONS)),
+        "plain": lambda: validate_plain(data, shapes, ontology, dict(PYSHACL_OPTIONS)),
+        "plain-lifted": lambda: validate_plain(data, lift_property_shapes(shapes), ontology, dict(PYSHACL_OPTIONS)),
         "partitioned": lambda: validate_partitioned(data, shapes, ontology, jobs=jobs, plain_below=0,
                                                     **PYSHACL_OPTIONS),
     }

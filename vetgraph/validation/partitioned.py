@@ -38,7 +38,7 @@ from vetgraph.validation.rdflib_compat import prepared_queries
 
 __all__ = [
     "PLAIN_BELOW", "Unpartitionable", "closure", "closure_triples", "default_jobs", "index_for",
-    "lift_property_shapes", "plan", "validate_partitioned",
+    "lift_property_shapes", "plan", "validate_partitioned", "validate_plain",
 ]
 
 log = logging.getLogger(__name__)
@@ -72,12 +72,12 @@ def validate_partitioned(
         if partitions is None and (statements := len(data_graph)) < plain_below:
             log.info("validating the whole graph at once: %d statements, below %d", statements, plain_below)
             # The lifted shapes, as the partitions get them: faster, and the same report at every size.
-            return _plain(data_graph, lifted, ontology, pyshacl_options)
+            return validate_plain(data_graph, lifted, ontology, pyshacl_options)
         plan_ = plan(data_graph, lifted, ontology, partitions=partitions)
         shapes = lifted
     except Unpartitionable as reason:
         log.info("validating the whole graph at once: %s", reason)
-        return _plain(data_graph, shapes, ontology, pyshacl_options)
+        return validate_plain(data_graph, shapes, ontology, pyshacl_options)
     planned = time.perf_counter()
     index = index_for(data_graph, ontology, plan_)
     log.info(
@@ -100,8 +100,8 @@ def validate_partitioned(
     return merge(parts, pyshacl_options)
 
 
-def _plain(data_graph: Graph, shapes: Graph, ontology: Graph | None, options: dict) -> tuple[bool, Graph]:
-    """One pySHACL run on the whole graph."""
+def validate_plain(data_graph: Graph, shapes: Graph, ontology: Graph | None, options: dict) -> tuple[bool, Graph]:
+    """One pySHACL run on the whole graph (a dataset: the union of its graphs), SPARQL constraints parsed once."""
     import pyshacl
 
     if isinstance(data_graph, ConjunctiveGraph):  # pySHACL would validate each named graph on its own
