@@ -4,7 +4,7 @@ small graphs, to choose `PLAIN_BELOW` (vetgraph/validation/planner.py).
     .venv/bin/python -m bench.bench_validate_small                       # real data, 1x 2x 3x 5x 10x; 3 runs
     .venv/bin/python -m bench.bench_validate_small --sizes 1 4 --repeat 5
 
-For the real data and each synthetic corpus (bench/synth.py), in one process, alternately (so that a burst of
+For the real data and each synthetic corpus (vetgraph/synth.py), in one process, alternately (so that a burst of
 load on the shared machine hits all variants alike), medians of --repeat runs, wall clock and CPU time (this
 process and its workers; on a busy machine the workers get no second core, and the CPU time tells what they
 would take on a quiet one):
@@ -58,8 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--repeat must be at least 1")
     jobs = args.jobs or default_jobs()
 
-    from bench.synth import corpus_path
     from vetgraph.loading import load_project
+    from vetgraph.synth import corpus_path
 
     corpora = [] if args.no_real else [("real data", [])]
     corpora += [(f"{scale}x", [corpus_path(scale)]) for scale in args.sizes]

@@ -14,6 +14,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
@@ -23,10 +24,10 @@ from vetgraph.config import PROJECT_ROOT, Paths
 from vetgraph.loading import Loaded, load_project
 from vetgraph.namespaces import RDF, RDFS, SH
 
-SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+SEVERITIES: dict[Node | None, str] = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 #: How pySHACL runs: no inference (the data state their types), SHACL-AF (sh:expression), and warnings
 #: do not break conformance (completeness gaps are warnings).
-PYSHACL_OPTIONS: dict[str, object] = {"inference": "none", "advanced": True, "allow_warnings": True}
+PYSHACL_OPTIONS: dict[str, Any] = {"inference": "none", "advanced": True, "allow_warnings": True}
 
 
 @dataclass
@@ -123,15 +124,13 @@ def _findings(report: Graph, loaded: Loaded, located: dict | None = None) -> lis
         value = report.value(result, SH.value)
         labels = data.quads((focus, RDFS.label, None, None)) if focus is not None else iter(())
         label = next((o for _, _, o, _ in labels), None)
-        files = sorted(
-            str(_relative(p))
-            for p in loaded.subject_files.get(focus, set())  # type: ignore[arg-type]
-        )
+        described_in = loaded.subject_files.get(focus, set()) if isinstance(focus, URIRef) else set()
+        files = sorted(str(_relative(p)) for p in described_in)
         message = report.value(result, SH.resultMessage)
         component = report.value(result, SH.sourceConstraintComponent)
         findings.append(
             Finding(
-                severity=SEVERITIES.get(report.value(result, SH.resultSeverity), "Violation"),  # type: ignore[arg-type]
+                severity=SEVERITIES.get(report.value(result, SH.resultSeverity), "Violation"),
                 focus=focus,  # type: ignore[arg-type]
                 focus_label=str(label) if label is not None else None,
                 path=render_path(path_node, report, namespaces) if path_node is not None else None,
@@ -151,7 +150,7 @@ def _findings(report: Graph, loaded: Loaded, located: dict | None = None) -> lis
     return findings
 
 
-def _n3(node: Node, namespaces) -> str:
+def _n3(node: Node | None, namespaces) -> str:
     if isinstance(node, Literal):
         return node.n3()
     if isinstance(node, URIRef):
