@@ -108,12 +108,33 @@ def _quality(ranges: list[MediaRange], offer: Offer) -> float:
 
 
 def by_name(name: str, offers: Sequence[Offer]) -> Offer | None:
-    """The offer a `?format=` value names: a short name (`ttl`), an extension or a media type."""
-    wanted = name.strip().lower()
+    """The offer a `?format=` value names: a short name (`ttl`), an extension or a media type (its
+    parameters, `; charset=utf-8`, ignored)."""
+    wanted = name.split(";")[0].strip().lower()
     for offer in offers:
         if wanted in (offer.name, offer.media_type, *offer.aliases, *offer.synonyms) or wanted == offer.extension:
             return offer
     return None
+
+
+def format_names(values: Sequence[str]) -> list[str]:
+    """The format names in `?format=` values, in order: clients repeat the parameter and send comma lists
+    (SPARQLWrapper: `format=json-ld&format=application/ld+json,application/x-json+ld`); empty parts dropped."""
+    return [part.strip() for value in values for part in value.split(",") if part.split(";")[0].strip()]
+
+
+def by_names(names: Sequence[str], offers: Sequence[Offer]) -> Offer | None:
+    """The offer named first among `names` (see `format_names`); names of no offer are passed over."""
+    return next((offer for name in names if (offer := by_name(name, offers)) is not None), None)
+
+
+def prefers(accept: str | None, offer: Offer, others: Sequence[Offer]) -> bool:
+    """Whether Accept names `offer` itself (not by a wildcard) with a q at least that of the best of
+    `others`: a browser ranking text/html above application/xml, or tied with it, gets HTML; `*/*` does not."""
+    ranges = parse_accept(accept)
+    explicit = max((r.q for r in ranges for media_type in (offer.media_type, *offer.aliases)
+                    if r.specificity(media_type) == 2), default=0.0)
+    return explicit > 0 and all(explicit >= _quality(ranges, other) for other in others)
 
 
 def by_extension(path: str, offers: Sequence[Offer]) -> tuple[str, Offer | None]:

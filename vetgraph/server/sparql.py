@@ -7,8 +7,9 @@ to clear HTTP answers.
     POST /sparql  application/sparql-query           <the query>
     GET  /sparql                                             service description (RDF), or the query UI
 
-Result formats by Accept (with q-values) or ?format=: SELECT/ASK in SPARQL JSON, XML, CSV, TSV;
-CONSTRUCT/DESCRIBE in Turtle, N-Triples, JSON-LD, RDF/XML; 406 otherwise.
+Result formats by Accept (with q-values) or ?format= (also `output=`, `results=`, repeated, comma lists):
+SELECT/ASK in SPARQL JSON, XML, CSV, TSV; CONSTRUCT/DESCRIBE in Turtle, N-Triples, JSON-LD, RDF/XML; an
+HTML results page for browsers; 406 otherwise.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Mapping
-from urllib.parse import parse_qsl
+from collections.abc import Awaitable, Mapping, Sequence
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Identifier
@@ -27,7 +29,17 @@ from starlette.responses import Response
 from vetgraph.config import UNCONFIRMED_GRAPH
 from vetgraph.formats import GRAPH_FORMATS, RESULT_FORMATS
 from vetgraph.namespaces import DCTERMS, RDF, SD, VOID, XSD, prefixes
-from vetgraph.server.conneg import GRAPH_OFFERS, HTML_OFFER, TABULAR_OFFERS, Offer, by_name, negotiate
+from vetgraph.server.conneg import (
+    GRAPH_OFFERS,
+    HTML_OFFER,
+    TABULAR_OFFERS,
+    Offer,
+    by_name,
+    by_names,
+    format_names,
+    negotiate,
+    prefers,
+)
 from vetgraph.server.querycheck import inspect
 from vetgraph.server.site import Rendered, Site, error, send, with_charset
 from vetgraph.server.workers import (
@@ -59,15 +71,38 @@ class Refusal(Exception):
         super().__init__(message)
 
 
-def result_offers(accept: str | None, format_name: str | None) -> tuple[Offer | None, Offer | None]:
-    """(tabular, graph) formats the client takes: by ?format= when given, else by Accept."""
-    if format_name:
-        tabular, graph = by_name(format_name, TABULAR_OFFERS), by_name(format_name, GRAPH_OFFERS)
-        if tabular is None and graph is None:
-            known = ", ".join(o.name for o in (*TABULAR_OFFERS, *GRAPH_OFFERS))
-            raise Refusal(400, f"unknown format {format_name!r}; use one of: {known}")
-        return tabular, graph
-    return negotiate(accept, TABULAR_OFFERS), negotiate(accept, GRAPH_OFFERS)
+#: The parameters clients name the result format by: `format` (Virtuoso), `output` (Fuseki, Joseki),
+#: `results` (Rasqal); SPARQLWrapper sends all three, some twice.
+FORMAT_PARAMETERS = ("format", "output", "results")
+#: What the HTML results page runs the query in (then turned into a table with labels).
+_HTML_TABULAR, _HTML_GRAPH = TABULAR_OFFERS[0], next(o for o in GRAPH_OFFERS if o.name == "nt")
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """The formats a client takes: for a result table, for a graph, and whether it wants an HTML page."""
+
+    tabular: Offer | None
+    graph: Offer | None
+    html: bool = False
+
+
+def result_offers(accept: str | None, format_values: Sequence[str] = ()) -> Wanted:
+    """The formats a request asks for: by `?format=` (or `output=`, `results=`) values when any name a
+    format, else by Accept. A browser (text/html ranked at least as high as any data format) gets HTML."""
+    names = format_names(format_values)
+    if names:
+        first = next((o for n in names for o in (by_name(n, (*TABULAR_OFFERS, *GRAPH_OFFERS, HTML_OFFER)),)
+                      if o is not None), None)
+        if first is None:
+            known = ", ".join(o.name for o in (*TABULAR_OFFERS, *GRAPH_OFFERS, HTML_OFFER))
+            raise Refusal(400, f"unknown format {', '.join(names)!r}; use one of: {known}")
+        if first is HTML_OFFER:
+            return Wanted(_HTML_TABULAR, _HTML_GRAPH, html=True)
+        return Wanted(by_names(names, TABULAR_OFFERS), by_names(names, GRAPH_OFFERS))
+    if prefers(accept, HTML_OFFER, (*TABULAR_OFFERS, *GRAPH_OFFERS)):
+        return Wanted(_HTML_TABULAR, _HTML_GRAPH, html=True)
+    return Wanted(negotiate(accept, TABULAR_OFFERS), negotiate(accept, GRAPH_OFFERS))
 
 
 def _not_acceptable(kind: str) -> Refusal:
@@ -214,14 +249,31 @@ async def endpoint(request: Request) -> Response:
             raise Refusal(400, "give exactly one query parameter")
         dataset = (tuple(v for n, v in params if n == "default-graph-uri"),
                    tuple(v for n, v in params if n == "named-graph-uri"))
-        # `output=` is the older name of the same parameter (Fuseki, Virtuoso and their clients send it)
-        format_name = dict(params).get("format") or dict(params).get("output")
-        tabular, graph = result_offers(request.headers.get("accept"), format_name)
-        answer = await execute(site, query, tabular=tabular, graph=graph,
+        wanted = result_offers(request.headers.get("accept"),
+                               [v for n, v in params if n in FORMAT_PARAMETERS])
+        answer = await execute(site, query, tabular=wanted.tabular, graph=wanted.graph,
                                dataset=dataset if dataset[0] or dataset[1] else None, request=request)
     except Refusal as refusal:
         return refusal_response(request, refusal)
+    if wanted.html:
+        return await results_page(site, query, answer, [(n, v) for n, v in params
+                                                        if n in ("default-graph-uri", "named-graph-uri")])
     return answer_response(answer)
+
+
+async def results_page(site: Site, query: str, answer: Answer, dataset: list[tuple[str, str]]) -> Response:
+    """The result as an HTML page: a table with labels and links to the local pages, download links in
+    every format of its kind (the same request with `format=`), and the query."""
+    from vetgraph.server.stored import result_table
+
+    table = await asyncio.to_thread(result_table, site, answer.kind, answer.body)
+    offers = GRAPH_OFFERS if answer.kind == "graph" else TABULAR_OFFERS
+    formats = [(o.name, o.media_type, site.url("/sparql") + "?" + urlencode([("query", query), *dataset,
+                                                                              ("format", o.name)]))
+               for o in offers]
+    html = site.templates.get_template("sparql_results.html").render(
+        site=site, query=query, table=table, formats=formats)
+    return Response(html, media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
 
 
 def service_description(request: Request, site: Site) -> Response:

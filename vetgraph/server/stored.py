@@ -111,12 +111,13 @@ async def run_query(request: Request) -> Response:
         return refusal_response(request, refusal)
     if offer is not HTML_OFFER:
         return answer_response(answer)
-    table = await asyncio.to_thread(_table, site, answer.kind, answer.body)
+    table = await asyncio.to_thread(result_table, site, answer.kind, answer.body)
     return _page(site, query, values, table, None)
 
 
-def _table(site: Site, kind: str, body: bytes) -> dict[str, Any]:
-    """Rows of terms for the HTML page (IRIs with their labels), from SPARQL JSON or N-Triples."""
+def result_table(site: Site, kind: str, body: bytes) -> dict[str, Any]:
+    """Rows of terms for an HTML page (IRIs with their labels), from SPARQL JSON or N-Triples (what the
+    stored-query page and the endpoint's results page run their queries in)."""
     from vetgraph.server.pages import Views
 
     if kind == "graph":
