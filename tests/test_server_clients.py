@@ -5,7 +5,10 @@ by httpx, pyld and Raptor's `rapper`."""
 from __future__ import annotations
 
 import html
+import json
 import re
+import shutil
+import subprocess
 import urllib.error
 from collections.abc import Iterator
 
@@ -185,3 +188,176 @@ def test_chromium_shows_the_results_table(server) -> None:
             assert page.locator("h1").count() == 1
         finally:
             browser.close()
+
+
+# -- content negotiation by profile ---------------------------------------------------------------------
+
+ALTR = "http://www.w3.org/ns/dx/conneg/altr"
+PROFILE = "https://w3id.org/vetgraph/profile/"
+INSIGHT_1 = "https://w3id.org/vetgraph/id/insight/1"
+
+
+@pytest.fixture(scope="module")
+def release_server(project_release) -> Iterator[str]:
+    """The server with the real release under /download/ (so context.jsonld is there)."""
+    process, url = start_serve(["--workers", "1", "--dist", str(project_release)])
+    try:
+        yield url
+    finally:
+        stop_process(process)
+
+
+def _rapper(url: str, accept_profile: str | None = None) -> Graph:
+    """The RDF at `url` as Raptor's `rapper` reads it (it sends an Accept header of every syntax it reads and
+    picks its parser by the Content-Type)."""
+    program = require_program(shutil.which("rapper"), "rapper", "apt-get install raptor2-utils")
+    command = [program, "-q", "-i", "guess", "-o", "ntriples", url]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return Graph().parse(data=done.stdout, format="nt")
+
+
+def _curl() -> str:
+    return require_program(shutil.which("curl"), "curl", "apt-get install curl")
+
+
+def test_mediatype_parameter_picks_the_format(server) -> None:
+    import httpx
+
+    for value, media_type in [("application/n-triples", "application/n-triples"),
+                              ("text/turtle", "text/turtle"), ("application/ld+json", "application/ld+json")]:
+        response = httpx.get(server + "id/insight/1", params={"_mediatype": value}, headers={"Accept": "text/html"})
+        assert response.headers["content-type"].split(";")[0] == media_type
+    by_rapper = _rapper(server + "id/insight/1?_mediatype=application/rdf%2Bxml")
+    assert (URIRef(INSIGHT_1), URIRef(VET + "number"), Literal(1)) in by_rapper
+
+
+def test_cbd_names_the_representation_served_and_links_carry_profiles(server) -> None:
+    import httpx
+
+    response = httpx.get(server + "id/insight/1", params={"_profile": "cbd"}, headers={"Accept": "text/turtle"})
+    assert response.headers["content-location"] == "/id/insight/1.ttl?_profile=cbd"
+    assert response.headers["content-profile"] == f"<{PROFILE}cbd>"
+    # The URL in Content-Location gives exactly this representation back.
+    again = httpx.get(server + response.headers["content-location"].lstrip("/"))
+    assert again.content == response.content and again.headers["content-profile"] == f"<{PROFILE}cbd>"
+    links = response.headers["link"].split(", ")
+    alternates = [link for link in links if 'rel="alternate"' in link]
+    assert all('profile="' in link for link in alternates)
+    # every profile in every media type, but not the one served
+    assert len(alternates) == 3 * 5 - 1
+    assert f'<{PROFILE}cbd>; rel="profile"' in links
+    assert '</id/insight/1.jsonld?_profile=cbd>; rel="alternate"; type="application/ld+json"; ' \
+           f'profile="{PROFILE}cbd"' in links
+    curl = subprocess.run([_curl(), "-sI", "-H", "Accept-Profile: <" + PROFILE + "cbd>",
+                           server + "id/insight/1.nt"], capture_output=True, text=True, timeout=60)
+    assert "content-location: /id/insight/1.nt?_profile=cbd" in curl.stdout.lower()
+
+
+@pytest.mark.parametrize("how", ["query", "header"])
+def test_alternates_view_lists_every_profile_and_media_type(server, how) -> None:
+    import httpx
+
+    url = server + ("id/insight/1.ttl?_profile=alt" if how == "query" else "id/insight/1.ttl")
+    headers = {} if how == "query" else {"Accept-Profile": f"<{ALTR}>"}
+    response = httpx.get(url, headers=headers)
+    assert response.status_code == 200 and response.headers["content-profile"] == f"<{ALTR}>"
+    graph = Graph().parse(data=response.text, format="turtle")
+    altr = "http://www.w3.org/ns/dx/conneg/altr#"
+    representations = set(graph.objects(URIRef(INSIGHT_1), URIRef(altr + "hasRepresentation")))
+    dct = "http://purl.org/dc/terms/"
+    pairs = {(str(graph.value(r, URIRef(dct + "conformsTo"))), str(graph.value(r, URIRef(dct + "format"))))
+             for r in representations}
+    assert pairs == {(profile, media_type) for profile in (PROFILE + "description", PROFILE + "cbd", ALTR)
+                     for media_type in ("text/turtle", "text/html", "application/n-triples",
+                                        "application/ld+json", "application/rdf+xml")}
+    # each listed URL answers with what the list says
+    for representation in sorted(representations, key=str)[:15]:
+        answer = httpx.get(str(representation))
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].split(";")[0] == str(graph.value(representation, URIRef(dct + "format")))
+        assert answer.headers["content-profile"] == f"<{graph.value(representation, URIRef(dct + 'conformsTo'))}>"
+    assert graph.value(URIRef(INSIGHT_1), URIRef(altr + "hasDefaultRepresentation")) is not None
+
+
+def test_alternates_view_as_a_page(server) -> None:
+    import httpx
+
+    page = httpx.get(server + "id/insight/1", params={"_profile": "alt"}, headers={"Accept": CHROMIUM_ACCEPT})
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.text.count('type="application/ld+json"') == 3  # one per profile
+    assert '<a href="/profile/cbd"' in page.text and "/id/insight/1.rdf?_profile=cbd" in page.text
+
+
+@pytest.mark.parametrize("token", ["cbd", "description"])
+def test_profile_iris_dereference(server, token) -> None:
+    import httpx
+
+    graph = _rapper(server + f"profile/{token}")
+    profile = URIRef(PROFILE + token)
+    dct = "http://purl.org/dc/terms/"
+    assert (profile, URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+            URIRef("http://www.w3.org/ns/dx/prof/Profile")) in graph
+    assert graph.value(profile, URIRef(dct + "title")) and graph.value(profile, URIRef(dct + "description"))
+    assert str(graph.value(profile, URIRef("http://www.w3.org/ns/dx/prof/hasToken"))) == token
+    page = httpx.get(server + f"profile/{token}", headers={"Accept": CHROMIUM_ACCEPT})
+    assert page.status_code == 200 and str(graph.value(profile, URIRef(dct + "title"))) in page.text
+    assert httpx.get(server + "profile/nope").status_code == 404
+
+
+def test_compacted_json_ld_with_the_release_context(release_server, project_release) -> None:
+    import httpx
+    from pyld import jsonld
+
+    def load(url: str, options: dict | None = None) -> dict:  # pyld's loader, over httpx (no `requests` here)
+        answer = httpx.get(url, headers={"Accept": "application/ld+json"})
+        answer.raise_for_status()
+        return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": str(answer.url),
+                "document": answer.json()}
+
+    compacted = httpx.get(release_server + "id/insight/1", headers={
+        "Accept": 'application/ld+json;profile="http://www.w3.org/ns/json-ld#compacted"'})
+    assert compacted.headers["content-type"].startswith(
+        'application/ld+json; profile="http://www.w3.org/ns/json-ld#compacted"')
+    context_url = release_server + "download/context.jsonld"
+    assert compacted.json()["@context"] == context_url
+    assert f'<{context_url}>; rel="http://www.w3.org/ns/json-ld#context"' in compacted.headers["link"]
+    plain = httpx.get(release_server + "id/insight/1", headers={"Accept": "application/ld+json"})
+    assert "compacted" not in plain.headers["content-type"]
+    # pyld reads both to the same statements (it fetches the context from the server)
+    options = {"documentLoader": load, "format": "application/n-quads", "algorithm": "URDNA2015"}
+    assert jsonld.normalize(compacted.json(), options) == jsonld.normalize(plain.json(), options)
+    # and compacting with the release's own context file gives back the served document's shape
+    release_context = json.loads((project_release / "context.jsonld").read_text(encoding="utf-8"))
+    again = jsonld.compact(plain.json(), release_context, {"documentLoader": load})
+    assert {node["@id"] for node in again["@graph"]} == {node["@id"] for node in compacted.json()["@graph"]}
+    insight = next(node for node in compacted.json()["@graph"] if node["@id"] in (INSIGHT_1, "insight:1"))
+    assert insight["@type"] == "vet:Insight"
+
+
+def test_redirect_303_sends_the_iri_to_its_document() -> None:
+    import httpx
+
+    process, url = start_serve(["--workers", "1", "--dist", "/nonexistent", "--redirect", "303"])
+    try:
+        for accept, target in [("text/html", "/id/insight/1.html"), ("text/turtle", "/id/insight/1.ttl"),
+                               ("application/ld+json", "/id/insight/1.jsonld")]:
+            response = httpx.get(url + "id/insight/1", headers={"Accept": accept})
+            assert response.status_code == 303 and response.headers["location"] == target
+            assert "Accept" in response.headers["vary"]
+        cbd = httpx.get(url + "id/insight/1", headers={"Accept": "text/turtle", "Accept-Profile": f"<{PROFILE}cbd>"})
+        assert cbd.headers["location"] == "/id/insight/1.ttl?_profile=cbd"
+        followed = httpx.get(url + "id/insight/1", headers={"Accept": "text/turtle"}, follow_redirects=True)
+        assert followed.status_code == 200 and followed.headers["content-type"].startswith("text/turtle")
+        assert httpx.get(url + "id/insight/1.ttl").status_code == 200  # documents answer directly
+        assert httpx.get(url + "id/nothing/here").status_code == 404  # no redirect for what does not exist
+        curl = subprocess.run([_curl(), "-sL", "-H", "Accept: application/n-triples", url + "id/insight/1"],
+                              capture_output=True, text=True, timeout=60)
+        assert f"<{INSIGHT_1}> <{VET}number>" in curl.stdout
+    finally:
+        stop_process(process)
+    process, url = start_serve(["--workers", "1", "--dist", "/nonexistent"])
+    try:  # the default is unchanged: 200 at the IRI
+        assert httpx.get(url + "id/insight/1", headers={"Accept": "text/turtle"}).status_code == 200
+    finally:
+        stop_process(process)

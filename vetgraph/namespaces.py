@@ -15,6 +15,7 @@ from rdflib.namespace import (
     FOAF,
     ORG,
     OWL,
+    PROF,
     PROV,
     RDF,
     RDFS,
@@ -118,6 +119,8 @@ ELI = Namespace("http://data.europa.eu/eli/")
 CELEX = Namespace("http://publications.europa.eu/resource/celex/")
 ADMS_VOCABULARIES = Namespace("http://purl.org/adms/")
 DOI = Namespace("https://doi.org/")
+#: W3C Content Negotiation by Profile: the Alternate Representations data model (the `_profile=alt` view)
+ALTR = Namespace("http://www.w3.org/ns/dx/conneg/altr#")
 IANA_MEDIA_TYPES = Namespace("http://www.iana.org/assignments/media-types/")
 # Our own resources (they move with VETGRAPH_BASE_IRI; the ontology does not).
 ID = Namespace(ID_BASE)
@@ -138,7 +141,7 @@ PREFIXES: dict[str, str] = {
     "theme": f"{AUTHORITY}data-theme/",
     "id": ID_BASE, "agent": ID_BASE + "agent/", "project": ID_BASE + "project/", "practice": ID_BASE + "practice/",
     "insight": ID_BASE + "insight/", "topic": ID_BASE + "topic/", "report": ID_BASE + "report/",
-    "graph": str(GRAPH),
+    "graph": str(GRAPH), "prof": str(PROF), "altr": str(ALTR),
 }
 
 
@@ -148,8 +151,8 @@ def prefixes(*names: str) -> dict[str, str]:
 
 
 __all__ = [
-    "ADMS", "ADMS_VOCABULARIES", "AUTHORITY", "AUTHORITY_ONTOLOGY", "CELEX", "DC", "DCAT", "DCATAP", "DCT", "DCTERMS",
-    "DOI", "ELI", "ESCO", "EUROVOC", "EUVOC", "FOAF", "GRAPH", "IANA_MEDIA_TYPES", "ID", "LOCN", "ORG", "OWL",
-    "PREFIXES", "PROV", "RDF", "RDFS", "SCHEMA", "SCHEMA_HTTP", "SD", "SH", "SKOS", "SPDX", "TIME", "VANN", "VCARD",
-    "VET", "VOID", "W3C_FORMATS", "XSD", "prefixes",
+    "ADMS", "ADMS_VOCABULARIES", "ALTR", "AUTHORITY", "AUTHORITY_ONTOLOGY", "CELEX", "DC", "DCAT", "DCATAP", "DCT",
+    "DCTERMS", "DOI", "ELI", "ESCO", "EUROVOC", "EUVOC", "FOAF", "GRAPH", "IANA_MEDIA_TYPES", "ID", "LOCN", "ORG",
+    "OWL", "PREFIXES", "PROF", "PROV", "RDF", "RDFS", "SCHEMA", "SCHEMA_HTTP", "SD", "SH", "SKOS", "SPDX", "TIME",
+    "VANN", "VCARD", "VET", "VOID", "W3C_FORMATS", "XSD", "prefixes",
 ]

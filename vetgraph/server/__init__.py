@@ -75,6 +75,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--request-timeout", type=float, default=10.0, metavar="S",
                         help="seconds a connection has to send a whole request, from when it opens or got "
                              "its last answer (default 10)")
+    parser.add_argument("--redirect", choices=("303",), metavar="303",
+                        help="answer /id/... with 303 See Other to the document in the negotiated format "
+                             "(/id/x.html, /id/x.ttl ...) instead of 200 (strict Cool URIs, as Pubby and LodView)")
     parser.add_argument("--log-level", default="warning",
                         choices=("critical", "error", "warning", "info", "debug"), help="server log level")
 
@@ -168,7 +171,7 @@ def _serve(
         prefixes=prefixes, workers=args.workers,
         worker_memory=args.worker_memory_mb * 2**20 if args.worker_memory_mb else None,
         max_body_bytes=args.max_body_kb * 1024, max_result_bytes=int(args.max_result_mb * 2**20),
-        cache_bytes=args.cache_mb * 2**20, last_modified=last_modified,
+        cache_bytes=args.cache_mb * 2**20, last_modified=last_modified, redirect=args.redirect == "303",
     )
     print(f"vetgraph serving {'the remote store ' + args.store if args.store else 'the validated data'} "
           f"at {base_url}", flush=True)

@@ -26,7 +26,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vetgraph.namespaces import SD, prefixes
-from vetgraph.server import downloads, resources, sparql, stored
+from vetgraph.server import downloads, profiles, resources, sparql, stored
 from vetgraph.server.cache import ByteBudgetCache
 from vetgraph.server.pages import environment, render_home
 from vetgraph.server.site import Rendered, Site, error, send
@@ -181,6 +181,7 @@ def routes() -> list[BaseRoute]:
         Route("/openapi.json", stored.openapi, methods=["GET"]),
         Route("/id/{path:path}", resources.resource, methods=["GET"]),
         Route("/graph/{path:path}", resources.named_graph, methods=["GET"]),
+        Route("/profile/{token}", profiles.profile_document, methods=["GET"]),
         Route("/def", resources.ontology, methods=["GET"]),
         Route("/def.{ext}", resources.ontology, methods=["GET"]),
         Route("/dataset", lambda request: RedirectResponse(request.app.state.site.url("/catalog"), 303)),
@@ -209,12 +210,14 @@ def create_app(
     cache_bytes: int = 64 * 2**20,
     engine: Engine | None = None,
     last_modified: datetime | None = None,
+    redirect: bool = False,
 ) -> Starlette:
     """The vetgraph linked-data server over `store`.
 
     `base_url` is where the server is reached; the data's IRI base maps onto it. `timeout` (seconds) holds
     for every query; `workers` worker processes run queries on an Oxigraph store (`worker_memory` bytes of
-    address space each, None: unlimited). `cache_bytes` = 0 turns the page and result caches off."""
+    address space each, None: unlimited). `cache_bytes` = 0 turns the page and result caches off. `redirect`:
+    /id/... answers 303 See Other to its document instead of 200."""
     if engine is None:
         if isinstance(store, OxigraphStore):
             import pyoxigraph as ox
@@ -239,6 +242,7 @@ def create_app(
         max_result_bytes=max_result_bytes,
         pages=ByteBudgetCache(cache_bytes // 2),
         results=ByteBudgetCache(cache_bytes // 2),
+        redirect=redirect,
     )
 
     @contextlib.asynccontextmanager

@@ -91,6 +91,13 @@ def negotiate(accept: str | None, offers: Sequence[Offer]) -> Offer | None:
     return chosen
 
 
+def range_profiles(accept: str | None, media_type: str) -> set[str]:
+    """The `profile` IRIs an Accept header gives for exactly `media_type` (JSON-LD's `profile` parameter is
+    a space-separated list: `application/ld+json;profile="http://www.w3.org/ns/json-ld#compacted"`)."""
+    return {iri for r in parse_accept(accept) if r.q > 0 and r.specificity(media_type) == 2
+            for key, value in r.params if key == "profile" for iri in value.split()}
+
+
 def _quality(ranges: list[MediaRange], offer: Offer) -> float:
     """The q of the most specific range matching any of the offer's media types."""
     best_spec, best_q = -1, 0.0
@@ -166,6 +173,7 @@ class Profile:
     iri: str
     label: str
     comment: str
+    aliases: tuple[str, ...] = ()  # other IRIs clients name it by
 
 
 def choose_profile(requested: str | None, accept_profile: str | None, profiles: Sequence[Profile]) -> Profile | None:
@@ -174,7 +182,7 @@ def choose_profile(requested: str | None, accept_profile: str | None, profiles: 
     The first profile is the default, also when Accept-Profile names none the server has (the spec lets a
     server answer with its default); None only when `?_profile=` names an unknown profile."""
     if requested:
-        return next((p for p in profiles if requested in (p.token, p.iri)), None)
+        return next((p for p in profiles if requested in (p.token, p.iri, *p.aliases)), None)
     if not accept_profile:
         return profiles[0]
     candidates: list[tuple[float, int, Profile]] = []
@@ -190,7 +198,7 @@ def choose_profile(requested: str | None, accept_profile: str | None, profiles: 
                 except ValueError:
                     q = 1.0
         for index, profile in enumerate(profiles):
-            if iri in (profile.iri, profile.token) and q > 0:
+            if iri in (profile.iri, profile.token, *profile.aliases) and q > 0:
                 candidates.append((q, -index, profile))
     if not candidates:
         return profiles[0]

@@ -4,10 +4,14 @@ statements), and `/def` with the ontology, by content negotiation.
 
     /id/insight/1          Accept picks HTML, Turtle, JSON-LD, N-Triples or RDF/XML (Vary: Accept)
     /id/insight/1.ttl      one format, named by its extension (also .jsonld .nt .rdf .html)
-    ?format=ttl            the same by parameter;  ?_profile=cbd / Accept-Profile  a narrower view
+    ?format=ttl            the same by parameter (or ?_mediatype=text/turtle)
+    ?_profile=cbd          a narrower view, also by Accept-Profile; ?_profile=alt lists every representation
+    Accept: application/ld+json;profile="http://www.w3.org/ns/json-ld#compacted"   with the release's context
 
-Every answer carries `Link` headers to the other formats (rel="alternate") and to the profile, an ETag
-and Last-Modified, and a 304 when the client's copy is current. Unknown IRIs get a 404 page.
+Every answer carries `Link` headers to the other representations (rel="alternate", with type and profile)
+and to its profile, a Content-Location naming the representation served, an ETag and Last-Modified, and a
+304 when the client's copy is current. Unknown IRIs get a 404 page. With `serve --redirect 303`, /id/...
+without an extension answers 303 See Other to the document (Pubby/LodView style).
 """
 
 from __future__ import annotations
@@ -17,41 +21,43 @@ import re
 
 from rdflib import URIRef
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from vetgraph.config import GRAPH_BASE, ID_BASE
+from vetgraph.namespaces import prefixes
 from vetgraph.server.conneg import (
     HTML_OFFER,
     RESOURCE_OFFERS,
     Offer,
     Profile,
     by_extension,
-    by_name,
+    by_names,
     choose_profile,
+    format_names,
     negotiate,
+    range_profiles,
 )
 from vetgraph.server.describe import Description, GraphContents, describe, describe_graph
+from vetgraph.server.profiles import ALT, PROFILES, alternates_graph, alternates_rows, link_header, representation_url
 from vetgraph.server.site import Rendered, Site, error, send
 from vetgraph.store import serialize_triples
 
-PROFILES: tuple[Profile, ...] = (
-    Profile("description", "https://w3id.org/vetgraph/profile/description", "full description",
-            "The resource's statements, the statements that point to it, and the labels of every IRI mentioned."),
-    Profile("cbd", "https://w3id.org/vetgraph/profile/cbd", "concise bounded description",
-            "Only the resource's own statements and those of the blank nodes they lead to."),
-)
+#: JSON-LD 1.1's profile IRI for compacted documents (the `profile` parameter of application/ld+json)
+COMPACTED = "http://www.w3.org/ns/json-ld#compacted"
+
 # What the path may hold: IRI characters, no spaces or quotes (anything else cannot be one of our IRIs).
 _SAFE_PATH = re.compile(r"^[A-Za-z0-9._~:@!$&'()*+,;=/%-]+$")
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")  # in an IRI, "%" starts a percent-encoding (RFC 3987)
 
 
 def _pick_format(request: Request, path: str) -> tuple[str, Offer | None]:
-    """The document path without extension and the format asked for (None: not acceptable): by `?format=`,
-    else by the path's extension, else by Accept."""
+    """The document path without extension and the format asked for (None: not acceptable): by `?format=`
+    or `?_mediatype=` (Content Negotiation by Profile's query-string form), else by the path's extension,
+    else by Accept."""
     stem, offer = by_extension(path, RESOURCE_OFFERS)
-    format_name = request.query_params.get("format")
-    if format_name:
-        offer = by_name(format_name, RESOURCE_OFFERS)
+    names = format_names([v for k, v in request.query_params.multi_items() if k in ("format", "_mediatype")])
+    if names:
+        offer = by_names(names, RESOURCE_OFFERS)
     elif offer is None:
         offer = negotiate(request.headers.get("accept"), RESOURCE_OFFERS)
     return stem, offer
@@ -75,9 +81,8 @@ def _alternates(site: Site, path: str, current: Offer) -> list[str]:
             for offer in RESOURCE_OFFERS if offer is not current and offer.extension]
 
 
-def link_header(site: Site, path: str, current: Offer, profile: Profile) -> str:
-    """Link: the other formats of this resource (rel=alternate) and the profile it conforms to."""
-    return ", ".join([*_alternates(site, path, current), f'<{profile.iri}>; rel="profile"'])
+def _wants_compacted(request: Request, offer: Offer) -> bool:
+    return offer.name == "jsonld" and COMPACTED in range_profiles(request.headers.get("accept"), offer.media_type)
 
 
 async def resource(request: Request) -> Response:
@@ -102,12 +107,19 @@ async def resource(request: Request) -> Response:
     if offer is None:
         return _not_acceptable(request, "this resource")
     path = "/id/" + stem
-    key = ("resource", str(iri), offer.name, profile.token)
+    if site.redirect and stem == raw_path and not any(
+            k in ("format", "_mediatype") for k in request.query_params):
+        # The IRI names the thing, not a document: See Other, the document in the format asked for
+        return RedirectResponse(representation_url(site, path, offer, profile), 303,
+                                headers={"Vary": "Accept, Accept-Profile"})
+    compacted = _wants_compacted(request, offer)
+    key = ("resource", str(iri), offer.name, profile.token, compacted)
     rendered: Rendered | None = site.pages.get(key)
     if rendered is None:
-        rendered = await asyncio.to_thread(_render, site, description, offer, profile, path)
+        rendered = await asyncio.to_thread(_render, site, description, offer, profile, path, compacted)
         site.pages.put(key, rendered, len(rendered.body))
-    return send(request, site, rendered, {"Content-Location": site.url(f"{path}.{offer.extension}")})
+    location = {} if compacted else {"Content-Location": representation_url(site, path, offer, profile)}
+    return send(request, site, rendered, location)
 
 
 async def _description(site: Site, iri: URIRef) -> Description:
@@ -120,12 +132,15 @@ async def _description(site: Site, iri: URIRef) -> Description:
     return description
 
 
-def _render(site: Site, description: Description, offer: Offer, profile: Profile, path: str) -> Rendered:
+def _render(site: Site, description: Description, offer: Offer, profile: Profile, path: str,
+            compacted: bool = False) -> Rendered:
     headers = {
         "Vary": "Accept, Accept-Profile",
         "Link": link_header(site, path, offer, profile),
         "Content-Profile": f"<{profile.iri}>",
     }
+    if profile is ALT:
+        return _render_alternates(site, description, offer, path, headers)
     if offer is HTML_OFFER:
         from vetgraph.server.pages import render_resource
 
@@ -134,7 +149,52 @@ def _render(site: Site, description: Description, offer: Offer, profile: Profile
     triples = description.graph() if profile.token == "description" else description.triples
     # The resource first, then the others, each subject's statements together (readable Turtle).
     ordered = sorted(triples, key=lambda t: (t[0] != description.iri, str(t[0]), str(t[1]), str(t[2])))
+    if compacted:
+        body, context_url = _compacted_json_ld(site, ordered)
+        if context_url:
+            headers["Link"] += f', <{context_url}>; rel="http://www.w3.org/ns/json-ld#context"'
+        return Rendered.of(body, f'{offer.media_type}; profile="{COMPACTED}"', headers)
     return Rendered.of(serialize_triples(ordered, offer.name, site.prefixes), offer.media_type, headers)
+
+
+def _render_alternates(site: Site, description: Description, offer: Offer, path: str,
+                       headers: dict[str, str]) -> Rendered:
+    if offer is HTML_OFFER:
+        from vetgraph.server.pages import Views, title_of
+
+        html = site.templates.get_template("alternates.html").render(
+            site=site, iri=str(description.iri), title=title_of(Views(site, description.labels), description),
+            rows=alternates_rows(site, path), path=path)
+        return Rendered.of(html.encode("utf-8"), offer.media_type, headers)
+    ordered = sorted(alternates_graph(site, description.iri, path), key=lambda t: (str(t[0]), str(t[1]), str(t[2])))
+    return Rendered.of(serialize_triples(ordered, offer.name, prefixes("altr", "dct", "prof", "rdfs", "xsd")),
+                       offer.media_type, headers)
+
+
+def _compacted_json_ld(site: Site, triples: list[tuple]) -> tuple[bytes, str | None]:
+    """Compacted JSON-LD with the release's context: its `@context` is the URL of the release's
+    context.jsonld when the downloads hold it (a client can fetch it there), else the same context inline."""
+    import json
+
+    import pyoxigraph as ox
+
+    from vetgraph.dumps import json_ld, json_ld_context
+    from vetgraph.terms import to_oxigraph
+
+    context_file = site.dist_dir / "context.jsonld" if site.dist_dir else None
+    if context_file is not None and context_file.is_file():
+        context = json.loads(context_file.read_text(encoding="utf-8"))["@context"]
+        url: str | None = site.absolute("/download/context.jsonld")
+    else:
+        context, url = json_ld_context(site.prefixes), None
+    quads = sorted((ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in triples),
+                   key=lambda q: (str(q.subject), str(q.predicate), str(q.object)))
+    body = json_ld(quads, context)
+    if url is None:
+        return body, None
+    document = json.loads(body)
+    document["@context"] = url
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8"), url
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -187,10 +247,8 @@ async def ontology(request: Request) -> Response:
         _, offer = by_extension("def." + suffix, RESOURCE_OFFERS)
         if offer is None:
             return error(request, 404, f"no ontology format .{suffix}")
-    elif request.query_params.get("format"):
-        offer = by_name(request.query_params["format"], RESOURCE_OFFERS)
     else:
-        offer = negotiate(request.headers.get("accept"), RESOURCE_OFFERS)
+        _, offer = _pick_format(request, "def")
     if offer is None:
         return _not_acceptable(request, "the ontology")
     key = ("ontology", offer.name)

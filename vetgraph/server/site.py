@@ -64,6 +64,7 @@ class Site:
     pages: ByteBudgetCache[Any]  # rendered representations and resource descriptions
     results: ByteBudgetCache[Answer]
     triples: int | None = None
+    redirect: bool = False  # /id/... answers 303 See Other to its document (`serve --redirect 303`)
 
     @property
     def prefix(self) -> str:
