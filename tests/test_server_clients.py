@@ -287,6 +287,8 @@ def test_alternates_view_as_a_page(server) -> None:
     assert page.headers["content-type"].startswith("text/html")
     assert page.text.count('type="application/ld+json"') == 3  # one per profile
     assert '<a href="/profile/cbd"' in page.text and "/id/insight/1.rdf?_profile=cbd" in page.text
+    resource_page = httpx.get(server + "id/insight/1", headers={"Accept": CHROMIUM_ACCEPT})
+    assert 'href="/id/insight/1.html?_profile=alt"' in resource_page.text  # people reach the view from the page
 
 
 @pytest.mark.parametrize("token", ["cbd", "description"])

@@ -224,7 +224,12 @@ def openapi_document(site: Site) -> dict[str, Any]:
     paths["/id/{path}"] = {"get": {
         "operationId": "resource", "summary": "the description of a vetgraph resource (content negotiation)",
         "parameters": [{"name": "path", "in": "path", "required": True, "schema": {"type": "string"},
-                        "description": f"the IRI after {ID_BASE}, e.g. insight/1"}],
+                        "description": f"the IRI after {ID_BASE}, e.g. insight/1"},
+                       {"name": "_profile", "in": "query", "required": False,
+                        "schema": {"type": "string", "enum": ["description", "cbd", "alt"]},
+                        "description": "W3C Content Negotiation by Profile (or the Accept-Profile header)"},
+                       {"name": "_mediatype", "in": "query", "required": False, "schema": {"type": "string"},
+                        "description": "media type, instead of the Accept header (also ?format=)"}],
         "responses": {"200": {"description": "description", "content": {**graph, "text/html": {"schema": {
             "type": "string"}}}}, "404": {"description": "no such resource"}}}}
     paths["/graph/{name}"] = {"get": {
