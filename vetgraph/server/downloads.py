@@ -78,14 +78,15 @@ async def download(request: Request) -> Response:
     if site.dist_dir is None or not site.dist_dir.is_dir():
         return error(request, 404, _NO_DIST)
     if relative == "":
-        return _listing(request, site)
+        return Response(listing_html(site), media_type="text/html; charset=utf-8")
     path = safe_file(site.dist_dir, relative)
     if path is None:
         return error(request, 404, f"no download named {relative!r}; see {site.url('/download/')}")
     return _file(request, site, path)
 
 
-def _listing(request: Request, site: Site) -> Response:
+def listing_html(site: Site) -> str:
+    """The downloads page (the server's /download/ and the static site's download/index.html)."""
     assert site.dist_dir is not None
     root = site.dist_dir.resolve()
     sums: dict[str, str] = {}
@@ -101,8 +102,7 @@ def _listing(request: Request, site: Site) -> Response:
         if path.is_file() and not any(part.startswith(".") for part in relative.split("/")):
             files.append({"name": relative, "size": path.stat().st_size, "type": media_type(path),
                           "sha256": sums.get(relative), "holds": describe(relative)})
-    html = site.templates.get_template("downloads.html").render(site=site, files=files)
-    return Response(html, media_type="text/html; charset=utf-8")
+    return site.templates.get_template("downloads.html").render(site=site, files=files)
 
 
 async def void(request: Request) -> Response:

@@ -116,7 +116,8 @@ async def resource(request: Request) -> Response:
     key = ("resource", str(iri), offer.name, profile.token, compacted)
     rendered: Rendered | None = site.pages.get(key)
     if rendered is None:
-        rendered = await asyncio.to_thread(_render, site, description, offer, profile, path, compacted)
+        rendered = await asyncio.to_thread(render_resource_representation, site, description, offer, profile,
+                                           path, compacted)
         site.pages.put(key, rendered, len(rendered.body))
     location = {} if compacted else {"Content-Location": representation_url(site, path, offer, profile)}
     return send(request, site, rendered, location)
@@ -132,8 +133,9 @@ async def _description(site: Site, iri: URIRef) -> Description:
     return description
 
 
-def _render(site: Site, description: Description, offer: Offer, profile: Profile, path: str,
-            compacted: bool = False) -> Rendered:
+def render_resource_representation(site: Site, description: Description, offer: Offer, profile: Profile,
+                                   path: str, compacted: bool = False) -> Rendered:
+    """One representation of a resource: what /id/... answers, and what the static site (vetgraph.site) writes."""
     headers = {
         "Vary": "Accept, Accept-Profile",
         "Link": link_header(site, path, offer, profile),
@@ -219,12 +221,12 @@ async def named_graph(request: Request) -> Response:
     key = ("graph", str(iri), offer.name)
     rendered: Rendered | None = site.pages.get(key)
     if rendered is None:
-        rendered = await asyncio.to_thread(_render_graph, site, contents, offer, path)
+        rendered = await asyncio.to_thread(render_graph_representation, site, contents, offer, path)
         site.pages.put(key, rendered, len(rendered.body))
     return send(request, site, rendered, {"Content-Location": site.url(f"{path}.{offer.extension}")})
 
 
-def _render_graph(site: Site, contents: GraphContents, offer: Offer, path: str) -> Rendered:
+def render_graph_representation(site: Site, contents: GraphContents, offer: Offer, path: str) -> Rendered:
     headers = {"Vary": "Accept", "Link": ", ".join(_alternates(site, path, offer))}
     if offer is HTML_OFFER:
         from vetgraph.server.pages import render_graph
@@ -254,12 +256,12 @@ async def ontology(request: Request) -> Response:
     key = ("ontology", offer.name)
     rendered: Rendered | None = site.pages.get(key)
     if rendered is None:
-        rendered = await asyncio.to_thread(_render_ontology, site, offer)
+        rendered = await asyncio.to_thread(render_ontology_representation, site, offer)
         site.pages.put(key, rendered, len(rendered.body))
     return send(request, site, rendered, {"Content-Location": site.url(f"/def.{offer.extension}")})
 
 
-def _render_ontology(site: Site, offer: Offer) -> Rendered:
+def render_ontology_representation(site: Site, offer: Offer) -> Rendered:
     assert site.ontology is not None
     headers = {"Vary": "Accept", "Link": ", ".join(_alternates(site, "/def", offer))}
     if offer is HTML_OFFER:

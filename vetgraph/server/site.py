@@ -65,6 +65,15 @@ class Site:
     results: ByteBudgetCache[Answer]
     triples: int | None = None
     redirect: bool = False  # /id/... answers 303 See Other to its document (`serve --redirect 303`)
+    #: False for the static site (vetgraph.site): no SPARQL endpoint, stored-query API or health of its own
+    live: bool = True
+    #: the SPARQL endpoint the static site's pages link to (None: no link)
+    endpoint: str | None = None
+
+    @property
+    def sparql(self) -> str | None:
+        """Where the pages send SPARQL queries: this server's endpoint, else the configured one, else nowhere."""
+        return self.url("/sparql") if self.live else self.endpoint
 
     @property
     def prefix(self) -> str:

@@ -54,8 +54,12 @@ async def list_queries(request: Request) -> Response:
     if as_json:
         return JSONResponse({"queries": [_describe(site, q) for q in site.catalogue.values()]},
                             headers={"Vary": "Accept"})
-    html = site.templates.get_template("queries.html").render(site=site, queries=list(site.catalogue.values()))
-    return Response(html, media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
+    return Response(queries_html(site), media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
+
+
+def queries_html(site: Site) -> str:
+    """The page listing the stored queries (the server's /queries and the static site's queries.html)."""
+    return site.templates.get_template("queries.html").render(site=site, queries=list(site.catalogue.values()))
 
 
 def _offers(kind: str) -> tuple[Offer, ...]:
