@@ -162,8 +162,10 @@ def render_resource(site: Site, description: Description, path: str, profiles: S
     types = [views.term(o) for _, p, o in own if str(p) == RDF_TYPE]
     evidence = [(views.predicate(p), views.term(o)) for _, p, o in own
                 if str(p) in (str(VET.titleEvidence), str(VET.evidence))]
-    sources = [views.term(o, unconfirmed=(p, o) in description.unconfirmed) for _, p, o in own
-               if str(p) == DCT + "source"]
+    # Sorted, not in the store's order: the page must not depend on how the data were loaded (the static
+    # site and the server load them separately).
+    sources = sorted((views.term(o, unconfirmed=(p, o) in description.unconfirmed) for _, p, o in own
+                      if str(p) == DCT + "source"), key=lambda t: (t.text.lower(), t.iri or "", t.text))
     referenced_by = sorted(((views.term(s), views.predicate(p)) for s, p, _ in description.incoming),
                            key=lambda pair: (pair[1].text.lower(), pair[0].text.lower()))
     alternates = alternate_links(site, path)
@@ -287,7 +289,8 @@ def render_ontology(site: Site) -> str:
         for term in terms:
             extra = []
             for predicate in (RDFS_NS.subClassOf, RDFS_NS.subPropertyOf, RDFS_NS.domain, RDFS_NS.range):
-                values = [views.term(o) for o in ontology.objects(term, predicate) if isinstance(o, URIRef)]
+                objects = sorted(ontology.objects(term, predicate), key=str)  # not rdflib's hash order
+                values = [views.term(o) for o in objects if isinstance(o, URIRef)]
                 if values:
                     extra.append(PropertyView(views.predicate(predicate), values))
             entries.append({"anchor": str(term).rsplit("#", 1)[-1], "iri": str(term),

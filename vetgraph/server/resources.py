@@ -269,5 +269,7 @@ def render_ontology_representation(site: Site, offer: Offer) -> Rendered:
 
         return Rendered.of(render_ontology(site).encode("utf-8"), offer.media_type, headers)
     prefixes = {p: str(n) for p, n in site.ontology.namespaces() if p}
-    return Rendered.of(serialize_triples(site.ontology, offer.name, prefixes), offer.media_type, headers)
+    # Sorted: an rdflib graph iterates in hash order, which differs from one process to the next.
+    ordered = sorted(site.ontology, key=lambda t: (str(t[0]), str(t[1]), str(t[2])))
+    return Rendered.of(serialize_triples(ordered, offer.name, prefixes), offer.media_type, headers)
 
