@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, TextIO
 from vetgraph.config import BASE_IRI, DIST_DIR, PROJECT_ROOT, Paths
 from vetgraph.errors import CannotRun, NotConforming
 from vetgraph.memory import cyclic_gc_paused
+from vetgraph.site import SiteOptions
 
 if TYPE_CHECKING:  # the heavy modules are imported only when a build runs
     from vetgraph.catalog import Dump, PublishedFile, Release
@@ -94,6 +95,8 @@ class BuildOptions:
     #: dump of the release CHANGES.md compares with; default: the vetgraph.nq of the release being replaced
     changes_since: Path | None = None
     progress: bool = False
+    #: also write the static linked-data site (site/) and the w3id.org redirect rules (w3id/.htaccess)
+    site: SiteOptions | None = None
 
 
 @dataclass
@@ -228,8 +231,10 @@ def _steps(options: BuildOptions) -> list[tuple[str, Callable[[_Context], None]]
         ("writing catalog.ttl (DCAT-AP 3)", _write_catalog),
         ("writing CHANGES.md", _write_changes),
         ("writing README.txt and index.html", _write_readme),
-        (f"writing {CHECKSUMS}", _write_checksums),
     ]
+    if options.site is not None:
+        steps.append(("writing site/ (static linked-data site) and w3id/.htaccess", _write_site))
+    steps.append((f"writing {CHECKSUMS}", _write_checksums))
     return steps
 
 
@@ -454,6 +459,23 @@ def _write_readme(ctx: _Context) -> None:
     ctx.folder.write("index.html", index_html(ctx.release, ctx.base_url, contents, cite).encode("utf-8"))
 
 
+def _write_site(ctx: _Context) -> None:
+    """site/: the static site over the release's data, its downloads a copy of the release files; w3id/.htaccess."""
+    from vetgraph.queries import load_catalogue
+    from vetgraph.server.downloads import listing_html
+    from vetgraph.site import static_site, w3id_htaccess, write_site
+
+    assert ctx.options.site is not None
+    downloads = sorted(ctx.folder.files)
+    site = static_site(ctx.loaded, ctx.options.site, ctx.folder.root, load_catalogue(None))
+    for name in downloads:
+        ctx.folder.write(f"site/download/{name}", (ctx.folder.root / name).read_bytes())
+    write_site(site, lambda name, data: ctx.folder.write(f"site/{name}", data))
+    sums = {name: ctx.folder.files[name].sha256 for name in downloads}
+    ctx.folder.write("site/download/index.html", listing_html(site, sums).encode("utf-8"))
+    ctx.folder.write("w3id/.htaccess", w3id_htaccess(ctx.options.site.site_url))
+
+
 def _write_checksums(ctx: _Context) -> None:
     lines = [f"{f.sha256}  {name}\n" for name, f in sorted(ctx.folder.files.items())]
     ctx.folder.write(CHECKSUMS, "".join(lines).encode("ascii"))
@@ -650,6 +672,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from vetgraph.validation import add_validation_arguments
 
     add_validation_arguments(parser)
+    parser.add_argument("--site-url", type=web_url, default=None, metavar="URL",
+                        help="also write the static linked-data site to OUT/site/ for publication at URL, and "
+                             "OUT/w3id/.htaccess redirecting the w3id.org IRIs there (see docs/publication.md)")
+    parser.add_argument("--endpoint", type=web_url, default=None, metavar="URL",
+                        help="a live SPARQL endpoint the static site's pages link to (default: none)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress lines and no summary")
 
 
@@ -658,7 +685,12 @@ def run(args: argparse.Namespace) -> int:
         out=args.out, base_url=args.base_url, release_file=args.release, with_labels=args.with_labels,
         changes_since=args.changes_since, jobs=args.jobs,
         validation_cache=args.cache, progress=sys.stderr.isatty() and not args.quiet,
+        site=SiteOptions(args.site_url, args.endpoint) if args.site_url else None,
     )
+    if args.endpoint and not args.site_url:
+        from vetgraph.errors import UsageError
+
+        raise UsageError("--endpoint is for the static site: give --site-url too")
     result = build(options)  # vetgraph.cli reports Refused (exit 1), BuildError and LoadError (exit 2)
     if not args.quiet:
         print(f"wrote {len(result.files)} files ({result.total_bytes / 1024:.0f} KiB) to {result.out}")

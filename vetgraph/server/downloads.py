@@ -85,13 +85,18 @@ async def download(request: Request) -> Response:
     return _file(request, site, path)
 
 
-def listing_html(site: Site) -> str:
-    """The downloads page (the server's /download/ and the static site's download/index.html)."""
+#: Folders of a release that are publications of their own (the static site, the w3id.org rules), not downloads.
+NOT_LISTED = ("site", "w3id")
+
+
+def listing_html(site: Site, sums: dict[str, str] | None = None) -> str:
+    """The downloads page (the server's /download/ and the static site's download/index.html); `sums` (name:
+    SHA-256) when the release's SHA256SUMS is not written yet."""
     assert site.dist_dir is not None
     root = site.dist_dir.resolve()
-    sums: dict[str, str] = {}
+    sums = dict(sums or {})
     sums_file = root / "SHA256SUMS"
-    if sums_file.is_file():
+    if not sums and sums_file.is_file():
         for line in sums_file.read_text(encoding="utf-8").splitlines():
             digest, _, name = line.partition("  ")
             if name:
@@ -99,7 +104,8 @@ def listing_html(site: Site) -> str:
     files = []
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root).as_posix()
-        if path.is_file() and not any(part.startswith(".") for part in relative.split("/")):
+        parts = relative.split("/")
+        if path.is_file() and not any(part.startswith(".") for part in parts) and parts[0] not in NOT_LISTED:
             files.append({"name": relative, "size": path.stat().st_size, "type": media_type(path),
                           "sha256": sums.get(relative), "holds": describe(relative)})
     return site.templates.get_template("downloads.html").render(site=site, files=files)
