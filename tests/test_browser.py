@@ -8,45 +8,24 @@ fails under CI=true (where .ci/run installs it).
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from tests.helpers.browser import ARTIFACTS, chromium, require_browser, watched_page
 from vetgraph.queries import load_catalogue
 from vetgraph.server.app import create_app
 from vetgraph.store import OxigraphStore
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
-
 pytestmark = pytest.mark.browser
-
-
-def _require_browser() -> None:
-    missing = None
-    if not CHROMIUM.exists():
-        missing = f"{CHROMIUM} is absent (apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            missing = "the playwright Python package is absent"
-    if missing:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(missing + " (required under CI=true)")
-        pytest.skip(missing)
 
 
 @pytest.fixture(scope="module")
 def base_url(loaded) -> Iterator[str]:
-    _require_browser()
+    require_browser()
     import uvicorn
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -71,26 +50,12 @@ def base_url(loaded) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser(base_url) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
+    with chromium() as instance:
+        yield instance
 
 
 def test_home_insight_query_ui_and_stored_query(base_url, browser) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    requests: list[str] = []
-    page.on("request", lambda request: requests.append(request.url))
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    # A script or style the Content-Security-Policy blocks shows up as a console error.
-    page.on("console", lambda message: errors.append(message.text)
-            if message.type == "error" and "Content Security Policy" in message.text else None)
+    page, requests, errors = watched_page(browser)
 
     page.goto(base_url)
     assert "Innovation & Digitalisation" in page.locator("h1").inner_text()

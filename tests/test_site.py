@@ -219,3 +219,43 @@ def test_the_site_is_deterministic_and_checksummed(release, tmp_path) -> None:
     assert any(line.endswith("  site/id/insight/3.ttl") for line in sums)
     assert any(line.endswith("  w3id/.htaccess") for line in sums)
     assert any(line.endswith("  site/.htaccess") for line in sums)
+
+
+@pytest.mark.browser
+def test_static_site_in_a_browser(site) -> None:
+    """Home page -> a resource page -> the search page: the script finds a label in search.json and its result
+    leads to the resource; nothing is fetched from another host and the Content-Security-Policy blocks
+    nothing. Without the script the search page is the full listing."""
+    from tests.helpers.browser import ARTIFACTS, chromium, watched_page
+
+    with chromium() as browser:
+        page, requests, errors = watched_page(browser)
+        # A file the site lacks (the browser's own favicon.ico request aside) fails a response.
+        page.on("response", lambda answer: errors.append(f"{answer.status} {answer.url}")
+                if answer.status >= 400 and not answer.url.endswith("/favicon.ico") else None)
+
+        page.goto(site)
+        assert "Innovation & Digitalisation" in page.locator("h1").inner_text()
+        page.locator('ol.insights a[href="/id/insight/3"]').click()
+        page.wait_for_url(site + "id/insight/3")
+        assert page.locator("h1").inner_text() == "Insight 3"
+        page.screenshot(path=str(ARTIFACTS / "static-insight.png"), full_page=True)
+
+        page.locator("header nav a", has_text="Search").click()
+        page.wait_for_url(site + "search")
+        page.locator("#search-input").fill("smart way")
+        results = page.locator("#search-results li a")
+        results.first.wait_for(state="visible")
+        assert not page.locator("#listing").is_visible()
+        page.locator("#search-results a", has_text="Insight 3").click()
+        page.wait_for_url(site + "id/insight/3")
+        page.screenshot(path=str(ARTIFACTS / "static-search.png"), full_page=True)
+
+        scriptless = browser.new_page(java_script_enabled=False)
+        scriptless.goto(site + "search")
+        assert not scriptless.locator("#search-form").is_visible()
+        assert scriptless.locator('#listing a[href="/id/insight/3"]').is_visible()
+
+        foreign = [url for url in requests if not url.startswith(site) and not url.startswith("data:")]
+        assert foreign == [], f"the pages fetched from other hosts: {foreign}"
+        assert errors == [], f"JavaScript or Content-Security-Policy errors: {errors}"

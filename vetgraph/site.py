@@ -157,7 +157,12 @@ def _search_entry(site: Site, description, stem: str) -> dict[str, str]:
     views = Views(site, description.labels)
     types = sorted(views.label(o) for s, p, o in description.triples
                    if s == description.iri and str(p) == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-    return {"label": title_of(views, description), "type": types[0] if types else "", "path": "/id/" + stem}
+    label = title_of(views, description)
+    # The formal title too (an insight is labelled "Insight 3" but titled with its statement).
+    titles = sorted(str(o) for s, p, o in description.triples
+                    if s == description.iri and str(p) == "http://purl.org/dc/terms/title" and str(o) != label)
+    return {"label": label, "type": types[0] if types else "", "path": "/id/" + stem,
+            "title": titles[0] if titles else ""}
 
 
 def _pages(site: Site, search: list[dict[str, str]]) -> Iterator[tuple[str, bytes]]:

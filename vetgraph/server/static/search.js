@@ -1,5 +1,5 @@
 // Static search: the labels in search.json, searched in the browser (no server, no CDN). Every word of the
-// query must occur in a resource's label or type, ignoring case and accents. Results are built with
+// query must occur in a resource's label, title or type, ignoring case and accents. Results are built with
 // textContent, so a label is never read as markup. Without this script the page shows the full listing.
 (function () {
   "use strict";
@@ -33,6 +33,11 @@
       link.href = prefix + e.path;
       link.textContent = e.label;
       item.appendChild(link);
+      if (e.title) {
+        var title = document.createElement("span");
+        title.textContent = ": " + e.title;
+        item.appendChild(title);
+      }
       if (e.type) {
         var type = document.createElement("span");
         type.className = "muted";
@@ -46,7 +51,7 @@
   fetch(form.getAttribute("data-index"))
     .then(function (answer) { return answer.json(); })
     .then(function (data) {
-      entries = data.map(function (e) { e.folded = fold(e.label + " " + e.type); return e; });
+      entries = data.map(function (e) { e.folded = fold([e.label, e.title, e.type].join(" ")); return e; });
       form.hidden = false;
       var given = new URLSearchParams(window.location.search).get("q");
       if (given) { input.value = given; }
