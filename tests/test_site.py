@@ -208,6 +208,16 @@ def test_static_pages_link_no_endpoint_unless_given(release, tmp_path) -> None:
     assert "https://data.example.org/vetgraph/id/$1 [R=303" in (other / "w3id" / ".htaccess").read_text()
 
 
+def test_endpoint_without_site_url_is_refused(tmp_path) -> None:
+    result = subprocess.run([sys.executable, "-m", "vetgraph", "build", "--out", str(tmp_path / "dist"),
+                             "--endpoint", "https://sparql.example.org/query"], cwd=PROJECT_ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "vetgraph build: --endpoint is for the static site: give --site-url too"]
+    assert not (tmp_path / "dist").exists()
+
+
 def test_the_site_is_deterministic_and_checksummed(release, tmp_path) -> None:
     out, site_url = release
     again = tmp_path / "dist"
