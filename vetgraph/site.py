@@ -15,19 +15,19 @@ Layout (`insight/3` stands for any resource path under /id/):
     graph/unconfirmed.*  def.*                the same for the named graph and the ontology
     index.html  queries.html  queries/NAME.html  404.html  search.json  static/
     download/                                  the release files, with catalog.ttl and void.ttl
-    .htaccess                                  mod_rewrite + mod_negotiation rules (see docs/publication.md)
+    .htaccess                                  mod_rewrite + mod_negotiation rules (see docs/static-site.md)
 """
 
 from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from vetgraph.config import BASE_IRI, GRAPH_BASE, ID_BASE
 
@@ -53,7 +53,7 @@ class SiteOptions:
 
 
 def static_site(loaded: Loaded, options: SiteOptions, dist: Path | None,
-                catalogue: dict | None = None) -> Site:
+                catalogue: Mapping[str, StoredQuery] | None = None) -> Site:
     """A server `Site` over the loaded data that renders for the static site (no engine runs on it)."""
     from vetgraph.server.app import DEFAULT_PREFIXES
     from vetgraph.server.cache import ByteBudgetCache
@@ -96,17 +96,10 @@ def _file_safe(stem: str) -> bool:
     return all(part and not part.startswith(".") and len(part.encode()) < 200 for part in parts)
 
 
-def write_site(site: Site, write: Write) -> list[str]:
-    """Write the whole site through `write(relative name, bytes)`; the names written, in order."""
-    written: list[str] = []
-
-    def put(name: str, data: bytes) -> None:
-        write(name, data)
-        written.append(name)
-
+def write_site(site: Site, write: Write) -> None:
+    """Write the whole site through `write(relative name, bytes)`."""
     for name, data in _files(site):
-        put(name, data)
-    return written
+        write(name, data)
 
 
 def _files(site: Site) -> Iterator[tuple[str, bytes]]:
@@ -152,15 +145,16 @@ def _files(site: Site) -> Iterator[tuple[str, bytes]]:
 
 
 def _search_entry(site: Site, description, stem: str) -> dict[str, str]:
+    from vetgraph.namespaces import DCTERMS, RDF
     from vetgraph.server.pages import Views, title_of
 
     views = Views(site, description.labels)
     types = sorted(views.label(o) for s, p, o in description.triples
-                   if s == description.iri and str(p) == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+                   if s == description.iri and p == RDF.type)
     label = title_of(views, description)
     # The formal title too (an insight is labelled "Insight 3" but titled with its statement).
     titles = sorted(str(o) for s, p, o in description.triples
-                    if s == description.iri and str(p) == "http://purl.org/dc/terms/title" and str(o) != label)
+                    if s == description.iri and p == DCTERMS.title and str(o) != label)
     return {"label": label, "type": types[0] if types else "", "path": "/id/" + stem,
             "title": titles[0] if titles else ""}
 
@@ -238,7 +232,7 @@ def type_map(name: str) -> bytes:
     lines = []
     for index, offer in enumerate(RESOURCE_OFFERS):
         qs = f"{1 - index * _QS_STEP:.2f}"
-        lines.append(f"URI: {name}.{offer.extension}\nContent-Type: {offer.media_type}; qs={qs}\n")
+        lines.append(f"URI: {quote(name)}.{offer.extension}\nContent-Type: {offer.media_type}; qs={qs}\n")
     return "\n".join(lines).encode("ascii")
 
 
@@ -324,7 +318,9 @@ RewriteEngine on
 # the Semantic Web" and w3id.org's own examples answer for non-information resources. The target host
 # negotiates by the Accept header, which the client sends again on the redirected request; Vary: Accept
 # keeps caches from serving one representation for another.
-Header always append Vary Accept
+<IfModule mod_headers.c>
+  Header always append Vary Accept
+</IfModule>
 RewriteRule ^id/(.+)$ {target}id/$1 [R=303,L,NE]
 
 # /def (the ontology, hash IRIs /def#Insight), /graph/... (named graphs) and the dataset's documents are
