@@ -107,8 +107,8 @@ def _files(site: Site) -> Iterator[tuple[str, bytes]]:
 
     from vetgraph.server.conneg import RESOURCE_OFFERS
     from vetgraph.server.describe import describe, describe_graph
+    from vetgraph.server.profiles import PROFILES
     from vetgraph.server.resources import (
-        PROFILES,
         render_graph_representation,
         render_ontology_representation,
         render_resource_representation,
