@@ -105,7 +105,8 @@ def test_deprecation_markers_of_the_eu_sources_are_errors(capsys):
 def test_at_deprecated_false_is_not_deprecated():
     snapshot = load_snapshot(LINKS / "vocab")
     assert snapshot.deprecation(AUTHORITY + "licence/CC_BY_4_0") is None
-    assert snapshot.deprecation(AUTHORITY + "licence/CC_BY") == "at:deprecated true"
+    # the skos-ap-act table also states the end of use (at:end.use), which the report names
+    assert snapshot.deprecation(AUTHORITY + "licence/CC_BY") == "at:deprecated true; in use until 2013-11-26"
 
 
 def test_misspelt_country_code_is_an_error(capsys, vocab_dir):
@@ -197,12 +198,11 @@ def test_celex_and_doi_iris_are_syntax_checked(vocab_dir):
 def test_missing_snapshot_folder_exits_2_and_says_how_to_point_to_one(capsys, tmp_path):
     assert main(["links", "--vocab", str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err
-    assert "--vocab" in err and "VETGRAPH_VOCAB" in err and "nowhere" in err
+    assert "--vocab" in err and "project's snapshot" in err and "nowhere" in err
 
 
-def test_vetgraph_vocab_environment_variable_is_the_default(capsys, tmp_path, monkeypatch):
-    monkeypatch.setenv("VETGRAPH_VOCAB", str(tmp_path))  # a folder without snapshots
-    assert main(["links"]) == 2
+def test_an_empty_vocabulary_folder_exits_2(capsys, tmp_path):
+    assert main(["links", "--vocab", str(tmp_path)]) == 2
     assert f"{tmp_path} holds no Turtle snapshot" in capsys.readouterr().err
 
 
@@ -239,5 +239,5 @@ def test_label_triples_give_english_labels_and_schemes(loaded, vocab_dir):
 
 
 def test_label_triples_without_snapshots_raise_a_clear_error(loaded, tmp_path):
-    with pytest.raises(VocabularyError, match="VETGRAPH_VOCAB"):
+    with pytest.raises(VocabularyError, match="--vocab"):
         label_triples(loaded.dataset, tmp_path / "nowhere")

@@ -34,7 +34,7 @@ from urllib.parse import unquote, urlsplit
 
 from vetgraph import namespaces as ns
 from vetgraph.config import BASE_IRI, CANONICAL_BASE, PROJECT_ROOT, Paths
-from vetgraph.errors import CannotRun
+from vetgraph.errors import CannotRun, UsageError
 from vetgraph.namespaces import VET
 
 if TYPE_CHECKING:
@@ -115,22 +115,14 @@ class Snapshot:
 
         return sorted(str(o) for o in self.graph.objects(URIRef(iri), URIRef(prop)) if _is_english(o))
 
+    def labels_by_language(self, iri: str, prop: str = SKOS + "prefLabel") -> dict[str, list[str]]:
+        """language tag -> labels of a concept in that language."""
+        return labels_by_language(self.graph, iri, prop)
+
     def deprecation(self, iri: str) -> str | None:
         """Why the vocabulary marks this concept as deprecated, or None."""
-        from rdflib import URIRef
 
-        node, graph = URIRef(iri), self.graph
-        reasons = []
-        for prop in (OWL + "deprecated", AT_DEPRECATED):
-            if any(str(o).strip().lower() in ("true", "1") for o in graph.objects(node, URIRef(prop))):
-                reasons.append(f"{_short(prop)} true")
-        for prop in STATUS_PROPERTIES:
-            if URIRef(DEPRECATED_STATUS) in set(graph.objects(node, URIRef(prop))):
-                reasons.append(f"{_short(prop)} DEPRECATED")
-        replacements = sorted(str(o) for o in graph.objects(node, URIRef(DCT + "isReplacedBy")))
-        if replacements:
-            reasons.append("replaced by " + ", ".join(f"<{r}>" for r in replacements))
-        return "; ".join(reasons) or None
+        return deprecation(self.graph, iri)
 
     def version(self, vocabulary: str) -> str:
         """owl:versionInfo of an authority table's scheme ('' if not recorded)."""
@@ -155,21 +147,68 @@ class Snapshot:
         return sorted(iri[len(namespace):] for iri in self.concept_files if iri.startswith(namespace))
 
 
+def deprecation(graph: Graph, iri: str) -> str | None:
+    """Why a vocabulary graph marks this concept as deprecated, or None."""
+    from rdflib import URIRef
+
+    from vetgraph.vocab_snapshot import END_OF_USE
+
+    node = URIRef(iri)
+    reasons = []
+    for prop in (OWL + "deprecated", AT_DEPRECATED):
+        if any(str(o).strip().lower() in ("true", "1") for o in graph.objects(node, URIRef(prop))):
+            reasons.append(f"{_short(prop)} true")
+    for prop in STATUS_PROPERTIES:
+        statuses = {str(o) for o in graph.objects(node, URIRef(prop))}
+        if any(status.upper().endswith(("/DEPRECATED", "#DEPRECATED", "/OBSOLETE")) for status in statuses):
+            reasons.append(f"{_short(prop)} " + ", ".join(s.rsplit("/", 1)[-1] for s in sorted(statuses)))
+    for prop in END_OF_USE:
+        for end in sorted(str(o) for o in graph.objects(node, URIRef(prop))):
+            reasons.append(f"in use until {end}")
+    replacements = replaced_by(graph, iri)
+    if replacements:
+        reasons.append("replaced by " + ", ".join(f"<{r}>" for r in replacements))
+    return "; ".join(reasons) or None
+
+
+def replaced_by(graph: Graph, iri: str) -> list[str]:
+    from rdflib import URIRef
+
+    from vetgraph.vocab_snapshot import REPLACED_BY
+
+    return sorted({str(o) for prop in REPLACED_BY for o in graph.objects(URIRef(iri), URIRef(prop))})
+
+
+def labels_by_language(graph: Graph, iri: str, prop: str = SKOS + "prefLabel") -> dict[str, list[str]]:
+    from rdflib import Literal, URIRef
+
+    found: dict[str, list[str]] = defaultdict(list)
+    for value in graph.objects(URIRef(iri), URIRef(prop)):
+        if isinstance(value, Literal) and value.language:
+            found[value.language.lower()].append(str(value))
+    return {lang: sorted(values) for lang, values in sorted(found.items())}
+
+
 def default_vocab_dir() -> Path:
     return Paths().vocab_dir
 
 
 def load_snapshot(vocab_dir: Path | str | None = None) -> Snapshot:
-    """Parse every `*.ttl` file directly in the snapshot folder (not the DCAT-AP shapes below it)."""
+    """The project's own snapshot (the default), one Turtle file, or every `*.ttl` directly in a folder (a full
+    vocabulary folder such as ../shared/vocab; not the DCAT-AP shapes below it)."""
     from rdflib import Graph, URIRef
 
     from vetgraph.loading import LoadError, load_graph
+    from vetgraph.vocab_snapshot import SNAPSHOT_FILE
 
-    folder = Path(vocab_dir) if vocab_dir is not None else default_vocab_dir()
-    hint = "point to one with --vocab DIR or the VETGRAPH_VOCAB environment variable (e.g. ../shared/vocab)"
-    if not folder.is_dir():
+    folder = Path(vocab_dir) if vocab_dir is not None else SNAPSHOT_FILE
+    hint = "point to one with --vocab DIR (e.g. ../shared/vocab), or leave it out to use the project's snapshot"
+    if folder.is_file():
+        files = [folder]
+    elif not folder.is_dir():
         raise VocabularyError(f"no vocabulary snapshot folder at {folder}: {hint}")
-    files = sorted(folder.glob("*.ttl"))
+    else:
+        files = sorted(folder.glob("*.ttl"))
     if not files:
         raise VocabularyError(f"{folder} holds no Turtle snapshot (*.ttl): {hint}")
     graph = Graph()
@@ -329,7 +368,9 @@ class LinkReport:
             else:
                 listed.append(v)
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-        lines = [f"Links checked against {self.snapshot_files} snapshot files in {self.snapshot_folder}", ""]
+        where = (f"the snapshot {self.snapshot_folder}" if self.snapshot_folder.is_file()
+                 else f"{self.snapshot_files} snapshot files in {self.snapshot_folder}")
+        lines = [f"Links checked against {where}", ""]
         for number, row in enumerate(rows):
             pairs = enumerate(zip(row, widths, strict=True))
             cells = [c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in pairs]
@@ -676,21 +717,104 @@ def label_triples(dataset: Any, vocab_dir: Path | str | None = None) -> Graph:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--vocab", metavar="DIR", type=Path, default=None,
-                        help="vocabulary snapshot folder (*.ttl); default $VETGRAPH_VOCAB or ../shared/vocab")
+                        help="check against this vocabulary folder (*.ttl) or file instead of the project's own "
+                             "snapshot (vetgraph/reference/links-snapshot.ttl)")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="output format (default text)")
     parser.add_argument("--data", metavar="FILE", type=Path, action="append", default=None,
                         help="check these data files instead of the project's data/ folder (repeatable)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--online", action="store_true",
+                      help="dereference every linked IRI on the web (EU vocabularies, CELEX, DOI) and report "
+                           "what is gone, deprecated, replaced, relabelled or unreachable")
+    mode.add_argument("--refresh", action="store_true",
+                      help="rewrite the project's snapshot of its link targets, from the live vocabularies or "
+                           "from --from DIR")
+    parser.add_argument("--from", dest="source", metavar="DIR", type=Path, default=None,
+                        help="with --refresh: read a local vocabulary folder (e.g. ../shared/vocab) instead of "
+                             "the web")
+    parser.add_argument("--date", metavar="YYYY-MM-DD", default=None,
+                        help="with --refresh: the retrieval date written in the snapshot's header (required: "
+                             "the committed file never takes the clock)")
+    parser.add_argument("--output", metavar="FILE", type=Path, default=None,
+                        help="with --refresh: where to write the snapshot (default the project's own)")
+    from vetgraph.links_online import add_client_arguments
+
+    add_client_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from vetgraph.loading import load_project
 
+    if args.refresh:
+        return _refresh(args)
+    if args.source is not None or args.date is not None or args.output is not None:
+        raise UsageError("--from, --date and --output go with --refresh")
     snapshot = load_snapshot(args.vocab)  # vetgraph.cli reports a VocabularyError (exit 2)
     loaded = load_project(data_files=args.data)  # vetgraph.cli reports what cannot be loaded
+    if args.online:
+        from vetgraph.links_online import check_online, client_options
+
+        online = check_online(loaded, snapshot, client_options(args))
+        if args.format == "json":
+            sys.stdout.write(json.dumps(online.as_dict(), indent=2, ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write(online.to_text())
+        return online.exit_code
     report = check_links(loaded, snapshot)
     if args.format == "json":
         sys.stdout.write(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(report.to_text())
     return report.exit_code
+
+
+def link_targets(dataset: Any) -> list[str]:
+    """The external IRIs of the data that belong to a known EU vocabulary: what the snapshot keeps."""
+    return sorted(iri for iri in external_iris(dataset) if vocabulary_of(iri)[1])
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    import datetime
+
+    from vetgraph.loading import load_project
+    from vetgraph.vocab_snapshot import SNAPSHOT_FILE, refresh_from_folder
+
+    if args.date is None:
+        raise UsageError("--refresh needs --date YYYY-MM-DD (the retrieval date for the snapshot's header)")
+    try:
+        datetime.date.fromisoformat(args.date)
+    except ValueError:
+        raise UsageError(f"--date {args.date}: not a date (YYYY-MM-DD)") from None
+    targets = link_targets(load_project(data_files=args.data).dataset)
+    if args.source is not None:
+        text, missing = refresh_from_folder(args.source, targets, args.date)
+    else:
+        from vetgraph.links_online import client_options, refresh_online
+
+        text, missing = refresh_online(targets, args.date, client_options(args))
+    output = args.output or SNAPSHOT_FILE
+    if missing:
+        # a partial snapshot would silently drop concepts the data links to: keep the old one
+        print(f"{output} left unchanged: {len(missing)} of {len(targets)} link targets could not be read")
+        for line in missing:
+            print(f"  {line}")
+        return EXIT_ERRORS
+    _write_atomically(output, text)
+    print(f"wrote {output}: {len(targets)} link targets")
+    return EXIT_OK
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Never leave a half-written snapshot: write beside it, then rename."""
+    import os
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except OSError as error:
+        raise CannotRun(f"cannot write the snapshot {path}: {error.strerror or error}") from None

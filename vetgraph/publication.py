@@ -243,17 +243,18 @@ def _prepare(ctx: _Context) -> None:
 
     dataset = ctx.loaded.dataset
     if ctx.options.with_labels:
-        for triple in _label_triples(dataset, ctx.options.paths.vocab_dir):
+        for triple in _label_triples(dataset):
             dataset.default_graph.add(triple)
     ctx.statements = prepare(dataset)
 
 
-def _label_triples(dataset, vocab_dir: Path):
-    """English labels of the EU concepts the data links to, from the vocabulary snapshots."""
+def _label_triples(dataset):
+    """English labels of the EU concepts the data links to, from the project's own snapshot of its link targets
+    (vetgraph/reference/links-snapshot.ttl), so a fresh clone builds them without ../shared."""
     from vetgraph.links import VocabularyError, label_triples
 
     try:
-        return label_triples(dataset, vocab_dir=vocab_dir)
+        return label_triples(dataset)
     except VocabularyError as error:
         raise BuildError(f"--with-labels: {error}") from None
 
