@@ -204,3 +204,12 @@ def test_offline_links_work_on_a_copy_of_the_project_without_shared(tmp_path):
     assert result.returncode == 0, result.stderr
     assert f"Links checked against the snapshot {clone}/vetgraph/reference/links-snapshot.ttl" in result.stdout
     assert "\n0 errors, 0 warnings" in result.stdout
+
+
+def test_build_labels_come_from_the_project_snapshot(loaded):
+    from vetgraph.links import label_triples
+
+    graph = label_triples(loaded.dataset)  # no folder: the snapshot shipped in the package
+    assert (URIRef("http://publications.europa.eu/resource/authority/country/GEO"), SKOS.prefLabel,
+            Literal("Georgia", lang="en")) in graph
+    assert all(label.language == "en" for label in graph.objects(DEU, SKOS.prefLabel))

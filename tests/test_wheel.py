@@ -117,3 +117,13 @@ def test_the_reference_labels_come_with_the_wheel(installed: Path, elsewhere: Pa
     where, counts = done.stdout.splitlines()
     assert "site-packages" in where and not where.startswith(str(PROJECT_ROOT))
     assert counts.split() == [str(len(term_labels())), str(len(eu_labels("en")))]
+
+
+@pytest.mark.slow
+def test_links_check_against_the_snapshot_shipped_in_the_wheel(installed: Path, elsewhere: Path) -> None:
+    # no ../shared beside `elsewhere`: the offline check reads the project's own snapshot from the package
+    done = _run([str(installed / "vetgraph"), "links"], cwd=elsewhere)
+    assert done.returncode == 0, done.stderr
+    assert "site-packages/vetgraph/reference/links-snapshot.ttl" in done.stdout
+    found = _run([str(installed / "vetgraph"), "links", "--search", "Niemcy"], cwd=elsewhere)
+    assert found.returncode == 0 and '"Niemcy"@pl' in found.stdout, found.stderr

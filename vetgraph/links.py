@@ -730,6 +730,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mode.add_argument("--refresh", action="store_true",
                       help="rewrite the project's snapshot of its link targets, from the live vocabularies or "
                            "from --from DIR")
+    mode.add_argument("--search", metavar="TEXT", default=None,
+                      help="find the resources whose linked EU concepts have a label containing TEXT, in any "
+                           "language of the project's snapshot (e.g. Niemcy, Berufsbildung)")
     parser.add_argument("--from", dest="source", metavar="DIR", type=Path, default=None,
                         help="with --refresh: read a local vocabulary folder (e.g. ../shared/vocab) instead of "
                              "the web")
@@ -748,6 +751,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.refresh:
         return _refresh(args)
+    if args.search is not None:
+        return _search(args)
     if args.source is not None or args.date is not None or args.output is not None:
         raise UsageError("--from, --date and --output go with --refresh")
     snapshot = load_snapshot(args.vocab)  # vetgraph.cli reports a VocabularyError (exit 2)
@@ -772,6 +777,22 @@ def run(args: argparse.Namespace) -> int:
 def link_targets(dataset: Any) -> list[str]:
     """The external IRIs of the data that belong to a known EU vocabulary: what the snapshot keeps."""
     return sorted(iri for iri in external_iris(dataset) if vocabulary_of(iri)[1])
+
+
+def _search(args: argparse.Namespace) -> int:
+    from vetgraph.linked_search import search
+    from vetgraph.loading import load_project
+
+    rows = search(load_project(data_files=args.data).store(), args.search)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    for row in rows:
+        print(f"<{row['resource']}>  {_short(row['property'])}  <{row['concept']}>  "
+              f"\"{row['label']}\"@{row['language']}")
+    matches = f"{len(rows)} match" + ("" if len(rows) == 1 else "es")
+    print(f'{matches} for "{args.search}" in the labels of linked EU concepts (any language)')
+    return EXIT_OK
 
 
 def _refresh(args: argparse.Namespace) -> int:

@@ -1,6 +1,7 @@
 """Reference labels shipped with the package as Turtle (as pyLODE and prez keep theirs): labels of the reused
 vocabulary terms for the server's pages (`terms.ttl`) and the English labels of the EU vocabulary concepts the
-catalogue uses (`eu-concepts.ttl`). Each file's header names its sources. Parsed once per process, on first use.
+catalogue uses (`eu-concepts.ttl`), and the project's own snapshot of its link targets in every language
+(`links-snapshot.ttl`). Each file's header names its sources. Parsed once per process, on first use.
 """
 
 from __future__ import annotations
@@ -41,6 +42,18 @@ def term_labels() -> Mapping[str, str]:
 def eu_labels(lang: str = "en") -> Mapping[str, str]:
     """Labels in `lang` of the EU vocabulary concepts the catalogue may use."""
     return MappingProxyType(in_language(_graph("eu-concepts.ttl"), SKOS.prefLabel, lang))
+
+
+def snapshot_graph() -> Graph:
+    """The project's snapshot of its link targets (parsed once; do not change the returned graph)."""
+    return _graph("links-snapshot.ttl")
+
+
+@cache
+def linked_labels(lang: str) -> Mapping[str, str]:
+    """Labels in `lang` of the EU concepts the data links to, from the project's snapshot of its link targets
+    (`links-snapshot.ttl`, every language the sources give; written by `vetgraph links --refresh`)."""
+    return MappingProxyType(in_language(_graph("links-snapshot.ttl"), SKOS.prefLabel, lang))
 
 
 @cache

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from vetgraph.namespaces import SD, prefixes
 from vetgraph.server import downloads, profiles, resources, sparql, stored
 from vetgraph.server.cache import ByteBudgetCache
+from vetgraph.server.languages import from_request
 from vetgraph.server.pages import environment, render_home
 from vetgraph.server.site import Rendered, Site, error, send
 from vetgraph.server.vocabulary import Vocabulary
@@ -131,14 +132,15 @@ class SecurityHeaders:
 
 async def home(request: Request) -> Response:
     site: Site = request.app.state.site
-    rendered = site.pages.get(("home",))
+    lang = from_request(request)
+    rendered = site.pages.get(("home", lang))
     if rendered is None:
         from vetgraph.server import home as home_data
 
         data = await asyncio.to_thread(home_data.load, site.store)
-        html = await asyncio.to_thread(render_home, site, data)
-        rendered = Rendered.of(html.encode("utf-8"), "text/html")
-        site.pages.put(("home",), rendered, len(rendered.body))
+        html = await asyncio.to_thread(render_home, site, data, lang)
+        rendered = Rendered.of(html.encode("utf-8"), "text/html", {"Vary": "Accept-Language"})
+        site.pages.put(("home", lang), rendered, len(rendered.body))
     return send(request, site, rendered, {"Link": _discovery_links(site)})
 
 

@@ -84,11 +84,18 @@ class PropertyView:
 class Views:
     """Builds TermViews with labels from a description/home page and the ontology."""
 
-    def __init__(self, site: Site, labels: dict[URIRef, Literal]):
+    def __init__(self, site: Site, labels: dict[URIRef, Literal], lang: str = "en"):
+        from vetgraph.reference import linked_labels
+
         self.site = site
         self.labels = labels
+        self.lang = lang
+        # linked EU concepts in the reader's language (the snapshot's); everything else stays English
+        self.translated = linked_labels(lang) if lang != "en" else {}
 
     def label(self, iri: Identifier) -> str:
+        if isinstance(iri, URIRef) and str(iri) in self.translated:
+            return self.translated[str(iri)]
         label = self.labels.get(iri) if isinstance(iri, URIRef) else None
         if label is not None:
             return str(label)
@@ -101,7 +108,8 @@ class Views:
             iri = str(term)
             ours = iri.startswith(BASE_IRI)
             return TermView("iri", self.label(term), iri=iri, href=self.site.local(iri), external=not ours,
-                            badge=source_of(iri), comment=self.site.vocabulary.comment(iri), unconfirmed=unconfirmed)
+                            badge=source_of(iri), comment=self.site.vocabulary.comment(iri), unconfirmed=unconfirmed,
+                            lang=self.lang if iri in self.translated else None)
         if isinstance(term, BNode):
             return TermView("bnode", "(anonymous resource)", unconfirmed=unconfirmed)
         assert isinstance(term, Literal)
@@ -154,9 +162,16 @@ def alternate_links(site: Site, path: str) -> list[tuple[str, str, str]]:
     return [(o.name, o.media_type, site.url(f"{path}.{o.extension}")) for o in RESOURCE_OFFERS if o.name != "html"]
 
 
+def language_context(lang: str) -> dict[str, Any]:
+    """What base.html needs for its language switch and its note on which language the page shows."""
+    from vetgraph.server.languages import LANGUAGES
+
+    return {"page_lang": lang, "languages": LANGUAGES}
+
+
 def render_resource(site: Site, description: Description, path: str, profiles: Sequence[Profile],
-                    profile: Profile) -> str:
-    views = Views(site, description.labels)
+                    profile: Profile, lang: str = "en") -> str:
+    views = Views(site, description.labels, lang)
     iri = description.iri
     own = [(s, p, o) for s, p, o in description.triples if s == iri]
     types = [views.term(o) for _, p, o in own if str(p) == RDF_TYPE]
@@ -182,15 +197,15 @@ def render_resource(site: Site, description: Description, path: str, profiles: S
         evidence_levels=evidence, properties=properties(views, shown, iri, description.unconfirmed),
         sources=sources, referenced_by=referenced_by, truncated=description.incoming_truncated,
         has_unconfirmed=bool(description.unconfirmed), alternates=alternates, profiles=profiles,
-        profile=profile, path=path,
+        profile=profile, path=path, **language_context(lang),
     )
 
 
-def render_graph(site: Site, contents: GraphContents, path: str) -> str:
+def render_graph(site: Site, contents: GraphContents, path: str, lang: str = "en") -> str:
     """A named graph's page: its statements grouped by subject, each subject with the sources it names."""
     from vetgraph.contents import UNCONFIRMED
 
-    views = Views(site, contents.labels)
+    views = Views(site, contents.labels, lang)
     objects = {o for _, _, o in contents.triples}
     # Blank nodes that hang off a subject are shown nested in its table, not as subjects of their own.
     subjects = sorted({s for s, _, _ in contents.triples if not (isinstance(s, BNode) and s in objects)},
@@ -207,14 +222,14 @@ def render_graph(site: Site, contents: GraphContents, path: str) -> str:
     return site.templates.get_template("graph.html").render(
         site=site, iri=str(contents.iri), title="Unconfirmed statements" if unconfirmed else "Named graph",
         holds=UNCONFIRMED.holds if unconfirmed else None, count=len(contents.triples), groups=groups,
-        alternates=alternates)
+        alternates=alternates, **language_context(lang))
 
 
-def render_home(site: Site, data: HomeData) -> str:
+def render_home(site: Site, data: HomeData, lang: str = "en") -> str:
     from vetgraph.server.home import DCT as H_DCT
 
-    views = Views(site, data.labels)
-    context: dict[str, Any] = {"site": site, "data": data}
+    views = Views(site, data.labels, lang)
+    context: dict[str, Any] = {"site": site, "data": data, **language_context(lang)}
     if data.record is not None and data.report is not None:
         record_order = (H_DCT + "title", H_DCT + "alternative", str(VET.coverBrand), H_DCT + "creator",
                         H_DCT + "publisher", str(VET.placeOfPublication), H_DCT + "issued", H_DCT + "created",

@@ -38,6 +38,8 @@ from vetgraph.server.conneg import (
     range_profiles,
 )
 from vetgraph.server.describe import Description, GraphContents, describe, describe_graph
+from vetgraph.server.languages import DEFAULT as DEFAULT_LANGUAGE
+from vetgraph.server.languages import from_request
 from vetgraph.server.profiles import ALT, PROFILES, alternates_graph, alternates_rows, link_header, representation_url
 from vetgraph.server.site import Rendered, Site, error, send
 from vetgraph.store import serialize_triples
@@ -113,11 +115,12 @@ async def resource(request: Request) -> Response:
         return RedirectResponse(representation_url(site, path, offer, profile), 303,
                                 headers={"Vary": "Accept, Accept-Profile"})
     compacted = _wants_compacted(request, offer)
-    key = ("resource", str(iri), offer.name, profile.token, compacted)
+    lang = from_request(request) if offer is HTML_OFFER else DEFAULT_LANGUAGE
+    key = ("resource", str(iri), offer.name, profile.token, compacted, lang)
     rendered: Rendered | None = site.pages.get(key)
     if rendered is None:
         rendered = await asyncio.to_thread(render_resource_representation, site, description, offer, profile,
-                                           path, compacted)
+                                           path, compacted, lang)
         site.pages.put(key, rendered, len(rendered.body))
     location = {} if compacted else {"Content-Location": representation_url(site, path, offer, profile)}
     return send(request, site, rendered, location)
@@ -134,10 +137,11 @@ async def _description(site: Site, iri: URIRef) -> Description:
 
 
 def render_resource_representation(site: Site, description: Description, offer: Offer, profile: Profile,
-                                   path: str, compacted: bool = False) -> Rendered:
-    """One representation of a resource: what /id/... answers, and what the static site (vetgraph.site) writes."""
+                                   path: str, compacted: bool = False, lang: str = DEFAULT_LANGUAGE) -> Rendered:
+    """One representation of a resource: what /id/... answers, and what the static site (vetgraph.site) writes.
+    `lang` is the language of the linked EU concepts' labels on the HTML page (RDF never changes with it)."""
     headers = {
-        "Vary": "Accept, Accept-Profile",
+        "Vary": "Accept, Accept-Profile, Accept-Language",
         "Link": link_header(site, path, offer, profile),
         "Content-Profile": f"<{profile.iri}>",
     }
@@ -146,7 +150,7 @@ def render_resource_representation(site: Site, description: Description, offer: 
     if offer is HTML_OFFER:
         from vetgraph.server.pages import render_resource
 
-        return Rendered.of(render_resource(site, description, path, PROFILES, profile).encode("utf-8"),
+        return Rendered.of(render_resource(site, description, path, PROFILES, profile, lang).encode("utf-8"),
                            offer.media_type, headers)
     triples = description.graph() if profile.token == "description" else description.triples
     # The resource first, then the others, each subject's statements together (readable Turtle).
@@ -218,20 +222,22 @@ async def named_graph(request: Request) -> Response:
     if offer is None:
         return _not_acceptable(request, "this graph")
     path = "/graph/" + stem
-    key = ("graph", str(iri), offer.name)
+    lang = from_request(request) if offer is HTML_OFFER else DEFAULT_LANGUAGE
+    key = ("graph", str(iri), offer.name, lang)
     rendered: Rendered | None = site.pages.get(key)
     if rendered is None:
-        rendered = await asyncio.to_thread(render_graph_representation, site, contents, offer, path)
+        rendered = await asyncio.to_thread(render_graph_representation, site, contents, offer, path, lang)
         site.pages.put(key, rendered, len(rendered.body))
     return send(request, site, rendered, {"Content-Location": site.url(f"{path}.{offer.extension}")})
 
 
-def render_graph_representation(site: Site, contents: GraphContents, offer: Offer, path: str) -> Rendered:
-    headers = {"Vary": "Accept", "Link": ", ".join(_alternates(site, path, offer))}
+def render_graph_representation(site: Site, contents: GraphContents, offer: Offer, path: str,
+                                lang: str = DEFAULT_LANGUAGE) -> Rendered:
+    headers = {"Vary": "Accept, Accept-Language", "Link": ", ".join(_alternates(site, path, offer))}
     if offer is HTML_OFFER:
         from vetgraph.server.pages import render_graph
 
-        return Rendered.of(render_graph(site, contents, path).encode("utf-8"), offer.media_type, headers)
+        return Rendered.of(render_graph(site, contents, path, lang).encode("utf-8"), offer.media_type, headers)
     # Exactly the graph's statements (no labels added): what the vetgraph-unconfirmed.* downloads hold.
     ordered = sorted(contents.triples, key=lambda t: (str(t[0]), str(t[1]), str(t[2])))
     return Rendered.of(serialize_triples(ordered, offer.name, site.prefixes), offer.media_type, headers)
