@@ -1,8 +1,11 @@
 """Links to EU vocabularies, checked offline: `vetgraph links`, and the labels for `build --with-labels`.
 
-The vocabulary snapshots (`../shared/vocab/*.ttl`, or `--vocab DIR`, or `VETGRAPH_VOCAB`) are small Turtle
-extracts of EuroVoc, ESCO, ADMS and the Publications Office authority tables. Every IRI of the data that is
-not vetgraph's own and not an ontology term is checked:
+The check reads the project's own snapshot of its link targets (`vetgraph/reference/links-snapshot.ttl`, see
+vetgraph.vocab_snapshot; `--refresh` rewrites it) or, with `--vocab DIR`, a folder of vocabulary extracts such as
+`../shared/vocab` (EuroVoc, ESCO, ADMS and the Publications Office authority tables). `--online` (in
+vetgraph.links_online) follows the links on the web instead, and `--search` (vetgraph.linked_search) finds
+resources through their linked concepts' labels. Every IRI of the data that is not vetgraph's own and not an
+ontology term is checked:
 
 - an IRI of a known EU vocabulary namespace must be a concept of its snapshot (a wrong EuroVoc id, a misspelt
   country code, a deprecated code that the snapshot leaves out such as `licence/CC_BY`: errors);

@@ -334,7 +334,9 @@ def judge(iri: str, vocabulary: str, fetched: Fetched, snapshot: Snapshot) -> On
     if graph is None:  # a DOI's CSL-JSON record
         return result("ok", "CSL-JSON record")
     if vocabulary in ("CELEX", "DOI"):
-        return result("ok", f"{len(graph)} triples") if len(graph) else result("unreadable", "empty RDF answer")
+        if not len(graph):
+            return result("unreadable", "empty RDF answer")
+        return result("ok", f"{len(graph)} triple" + ("" if len(graph) == 1 else "s"))
     if not described(graph, iri):
         return result("unreadable", "the answer does not describe this IRI")
     replacements = replaced_by(graph, iri)

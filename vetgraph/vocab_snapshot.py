@@ -34,8 +34,8 @@ REPLACED_BY = (str(ns.DCT.isReplacedBy), str(ns.EUVOC.replacedBy))
 DEPRECATED_FLAGS = (str(ns.OWL.deprecated), str(ns.AUTHORITY_ONTOLOGY.deprecated))
 STATUSES = (str(ns.EUVOC.status), str(ns.ADMS.status))
 
-#: What is kept of each link target.
-KEPT = (str(ns.RDF.type), str(ns.SKOS.inScheme), str(ns.SKOS.prefLabel), str(ns.SKOS.altLabel),
+#: What is kept of each link target (skos:exactMatch too: the check follows exactMatch chains through it).
+KEPT = (str(ns.RDF.type), str(ns.SKOS.inScheme), str(ns.SKOS.exactMatch), str(ns.SKOS.prefLabel), str(ns.SKOS.altLabel),
         str(ns.SKOS.notation), str(ns.OWL.versionInfo), *DEPRECATED_FLAGS, *STATUSES, *END_OF_USE, *REPLACED_BY)
 #: What is kept of each concept scheme a target is in.
 KEPT_FOR_SCHEMES = (str(ns.RDF.type), str(ns.SKOS.prefLabel), str(ns.OWL.versionInfo))
@@ -122,8 +122,8 @@ def serialize(snapshot: Graph, parts: list[Part], date: str, how: str) -> str:
         manager.bind(prefix, namespace, override=True, replace=True)
     lines = [
         "# vetgraph's own snapshot of its link targets: the EU vocabulary concepts the data links to, with their",
-        "# type, scheme, labels in every language the source gives, notation, scheme version and deprecation or",
-        "# replacement statements; nothing else. Written by `vetgraph links --refresh`; do not edit by hand.",
+        "# type, scheme, labels in every language the source gives, notation, exact matches, scheme version and",
+        "# deprecation or replacement statements; nothing else. Written by `vetgraph links --refresh`; not by hand.",
         f"# Retrieved: {date} ({how})",
         "#",
         "# Parts (vocabulary: concepts; source; version; licence):",
