@@ -134,6 +134,13 @@ def test_a_host_that_does_not_answer_is_unreachable_with_the_reason(capsys, tmp_
     assert all("cannot connect" in r["detail"] for r in report["results"])
 
 
+def test_a_cache_folder_that_cannot_be_made_exits_2(capsys, tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    assert main(["links", "--online", "--cache", str(tmp_path / "file" / "cache")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot use it as an HTTP cache" in err and "Traceback" not in err
+
+
 def test_bad_resolve_option_exits_2(capsys):
     assert main(["links", "--online", "--resolve", "eurovoc.europa.eu"]) == 2
     assert "--resolve eurovoc.europa.eu: expected HOST=URL" in capsys.readouterr().err

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import threading
 import time
 from collections import Counter
@@ -30,7 +31,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from vetgraph import __version__
-from vetgraph.errors import UsageError
+from vetgraph.errors import CannotRun, UsageError
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -151,8 +152,11 @@ def make_client(options: ClientOptions) -> httpx.Client:
                   retry_on_exceptions=[httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError])
     transport: httpx.BaseTransport = RetryTransport(transport=_Network(options), retry=retry)
     if options.cache is not None:
-        options.cache.mkdir(parents=True, exist_ok=True)
-        storage = hishel.SqliteStorage(database_path=options.cache / "http-cache.sqlite")
+        try:
+            options.cache.mkdir(parents=True, exist_ok=True)
+            storage = hishel.SqliteStorage(database_path=options.cache / "http-cache.sqlite")
+        except (OSError, sqlite3.Error) as error:
+            raise CannotRun(f"--cache {options.cache}: cannot use it as an HTTP cache ({error})") from None
         transport = CacheTransport(next_transport=transport, storage=storage, rfc=True)
     return httpx.Client(transport=transport, follow_redirects=True, max_redirects=8,
                         timeout=options.timeout, headers={"User-Agent": USER_AGENT})
