@@ -118,6 +118,16 @@ def test_text_report_says_each_outcome_in_one_line(capsys, tmp_path, changed_voc
         "5 ok, 2 gone, 1 deprecated, 1 replaced, 1 label changed, 3 unreadable, 2 unreachable")
 
 
+def test_links_not_tried_within_the_total_time_limit_are_reported(capsys, tmp_path, changed_vocabulary):
+    # 2 requests at once per host; the 429 (Retry-After: 1) and the 500 (backoff) alone outlast 1 s
+    with VocabServer(changed_vocabulary) as server:
+        code, report = online(capsys, server, tmp_path, "--total-timeout", "1", "--data", str(LINKS / "online.ttl"))
+    assert code == 1
+    late = [r for r in report["results"] if r["detail"] == "not tried: the total time limit (1 s) ran out"]
+    assert late and all(r["status"] == "unreachable" for r in late)
+    assert len(late) < len(report["results"])
+
+
 def test_a_host_that_does_not_answer_is_unreachable_with_the_reason(capsys, tmp_path):
     # a loopback port nobody listens on
     import socket
