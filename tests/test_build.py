@@ -192,6 +192,8 @@ def test_refuses_to_replace_a_folder_that_is_not_a_release(tmp_path: Path, monke
         (('version = "9.9.9"\n', ""), "[release] version: missing"),
         (('"http://eurovoc.europa.eu/795"', '"http://eurovoc.europa.eu/999999"'), "has no English label"),
         (("[urls]", "[urls"), "syntax"),
+        (("publishertype/NonProfitOrganisation", "publishertype/Charity"), "[publisher] type: "),
+        (("planned-availability/STABLE", "planned-availability/FOREVER"), "[release] availability: "),
     ],
 )
 def test_bad_release_settings_name_file_and_key(tmp_path: Path, change: tuple[str, str], message: str) -> None:

@@ -20,7 +20,7 @@ from rdflib import Graph, Literal, URIRef
 
 from vetgraph import namespaces as ns
 from vetgraph.config import DATASET_IRI, ID_BASE, ONTOLOGY_IRI, UNCONFIRMED_GRAPH
-from vetgraph.contents import ALL_GRAPHS, DumpFile, Part, dump_parts
+from vetgraph.contents import ALL_GRAPHS, DumpFile, Part, describe, dump_parts
 from vetgraph.dumps import FORMATS, RDF_TYPE, Prepared
 from vetgraph.formats import Format
 from vetgraph.namespaces import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, SPDX, VCARD, VOID, XSD
@@ -41,6 +41,16 @@ ACCESS_RIGHTS = URIRef(AUTHORITY + "access-right/PUBLIC")
 FREQUENCY = URIRef(AUTHORITY + "frequency/IRREG")
 LICENCE_TYPE = ns.ADMS_VOCABULARIES["licencetype/Attribution"]
 SPARQL_PROTOCOL = URIRef("https://www.w3.org/TR/sparql11-protocol/")
+PUBLISHER_TYPES = str(ns.ADMS_VOCABULARIES) + "publishertype/"
+AVAILABILITY = AUTHORITY + "planned-availability/"
+SPARQL_FILE_TYPE = AUTHORITY + "file-type/SPARQLQ"
+DCATAP_AVAILABILITY = ns.DCATAP.availability
+#: The syntaxes the catalogue is written in (catalog.<extension>), by format registry name.
+CATALOG_FORMATS = ("ttl", "rdf", "jsonld")
+#: The release files other than the dumps that are distributions of the dataset too: its ontology (the schema
+#: its statements use) and the SHACL shapes it is checked against, by format registry name.
+SCHEMA_FILES = {"ontology/vet.ttl": "ttl", "ontology/vet.jsonld": "jsonld", "ontology/vet.rdf": "rdf",
+                "ontology/shapes.ttl": "ttl"}
 
 NAMESPACES: dict[str, str] = {
     **ns.prefixes("adms", "dcat", "dcatap", "dct", "foaf", "rdfs", "skos", "spdx", "vcard", "void", "xsd", "access",
@@ -79,6 +89,8 @@ class Release:
     publisher_url: str
     contact_name: str
     contact_url: str
+    publisher_type: str  # an IRI of the ADMS publisher-type table
+    availability: str  # an IRI of the EU planned-availability table: how long the download URLs are meant to hold
     contact_email: str | None = None
 
     @classmethod
@@ -108,10 +120,17 @@ class Release:
             temporal_end=settings.period("dataset", "temporal_end"),
             publisher_name=settings.text("publisher", "name"),
             publisher_url=settings.text("publisher", "url"),
+            publisher_type=settings.text("publisher", "type"),
+            availability=settings.text("release", "availability"),
             contact_name=settings.text("contact", "name"),
             contact_url=settings.text("contact", "url"),
             contact_email=settings.text("contact", "email", required=False) or None,
         )
+        for key, prefix, value in (("[publisher] type", PUBLISHER_TYPES, release.publisher_type),
+                                   ("[release] availability", AVAILABILITY, release.availability)):
+            if not value.startswith(prefix) or value not in eu_labels("en"):
+                raise ReleaseError(path, key, f"{value!r} is not an IRI of {prefix}... known to "
+                                              "vetgraph/reference/eu-concepts.ttl")
         for key, values in (("themes", release.themes), ("spatial", release.spatial)):
             for iri in values:
                 if iri not in eu_labels("en"):
@@ -244,8 +263,12 @@ class _Describer:
         return node
 
 
-def catalog_graph(release: Release, base_url: str, dumps: Sequence[Dump], cites: str | None = None) -> Graph:
-    """The DCAT-AP 3 description of the release: catalogue, dataset, one distribution per dump, SPARQL service.
+def catalog_graph(
+    release: Release, base_url: str, dumps: Sequence[Dump], cites: str | None = None,
+    schema_files: Sequence[PublishedFile] = (),
+) -> Graph:
+    """The DCAT-AP 3 description of the release: catalogue, dataset, one distribution per dump and per
+    ontology/shapes file (`schema_files`, those of SCHEMA_FILES), one for the SPARQL endpoint, the service.
 
     `cites`: an IRI of the report the data describes (its DOI IRI), given as dct:relation of the dataset."""
     g = _new_graph()
@@ -263,6 +286,7 @@ def catalog_graph(release: Release, base_url: str, dumps: Sequence[Dump], cites:
     g.add((publisher, RDF.type, FOAF.Agent))
     g.add((publisher, FOAF.name, Literal(release.publisher_name, lang="en")))
     g.add((publisher, FOAF.homepage, _document(g, release.publisher_url)))
+    g.add((publisher, DCTERMS.type, eu.concept(release.publisher_type, SKOS.Concept)))
     g.add((contact, RDF.type, VCARD.Kind))
     g.add((contact, VCARD.fn, Literal(release.contact_name, lang="en")))
     g.add((contact, VCARD.hasURL, URIRef(release.contact_url)))
@@ -293,6 +317,7 @@ def catalog_graph(release: Release, base_url: str, dumps: Sequence[Dump], cites:
     g.add((dataset, DCAT.contactPoint, contact))
     g.add((dataset, DCAT_VERSION, Literal(release.version)))
     g.add((dataset, DCAT.landingPage, _document(g, base_url)))
+    g.add((dataset, DCTERMS.identifier, Literal(DATASET_IRI)))
     for keyword in release.keywords:
         g.add((dataset, DCAT.keyword, Literal(keyword, lang="en")))
     for node in themes:
@@ -323,10 +348,35 @@ def catalog_graph(release: Release, base_url: str, dumps: Sequence[Dump], cites:
     if cites:
         g.add((dataset, DCTERMS.relation, URIRef(cites)))
 
-    for dump in dumps:
-        node = URIRef(f"{DATASET_IRI}#{dump.file.name}")
+    availability = eu.concept(release.availability, SKOS.Concept)
+    files = [(dump.file, dump.format, dump.compressed, f"{dump.part.title} in {dump.format.title}", dump.kind.sentence)
+             for dump in dumps]
+    for file in schema_files:
+        fmt = FORMATS[SCHEMA_FILES[file.name]]
+        what = "SHACL shapes" if "shapes" in file.name else "Ontology"
+        files.append((file, fmt, False, f"{what} in {fmt.title}", describe(file.name) or ""))
+    for file, fmt, compressed, title, sentence in files:
+        node = URIRef(f"{DATASET_IRI}#{file.name}")
         g.add((dataset, DCAT.distribution, node))
-        _distribution(g, eu, node, dump, download_url(release, base_url, dump.file.name), licence, issued, modified)
+        _distribution(g, eu, node, file, fmt, compressed, title, sentence,
+                      download_url(release, base_url, file.name), licence, issued, modified)
+        g.add((node, DCATAP_AVAILABILITY, availability))
+
+    # The endpoint as a distribution too: harvesters list a dataset's access points from its distributions.
+    endpoint = URIRef(DATASET_IRI + "#sparql")
+    g.add((dataset, DCAT.distribution, endpoint))
+    g.add((endpoint, RDF.type, DCAT.Distribution))
+    g.add((endpoint, DCTERMS.title, Literal("SPARQL endpoint", lang="en")))
+    g.add((endpoint, DCTERMS.description, Literal(
+        "Query the whole dataset (all graphs) with SPARQL 1.1; results as JSON, XML, CSV, TSV or RDF.", lang="en")))
+    g.add((endpoint, DCAT.accessURL, URIRef(endpoint_url(release, base_url))))
+    g.add((endpoint, DCAT.accessService, service))
+    g.add((endpoint, DCTERMS.format, eu.concept(SPARQL_FILE_TYPE, DCTERMS.MediaTypeOrExtent)))
+    g.add((endpoint, DCAT.mediaType, eu.media_type("application/sparql-results+json")))
+    g.add((endpoint, DCTERMS.license, licence))
+    g.add((endpoint, DCATAP_AVAILABILITY, availability))
+    g.add((endpoint, DCTERMS.issued, issued))
+    g.add((endpoint, DCTERMS.modified, modified))
 
     g.add((service, RDF.type, DCAT.DataService))
     g.add((service, DCTERMS.title, Literal("vetgraph SPARQL endpoint", lang="en")))
@@ -362,23 +412,23 @@ def _document(g: Graph, url: str) -> URIRef:
 
 
 def _distribution(
-    g: Graph, eu: _Describer, node: URIRef, dump: Dump, url: str, licence: URIRef, issued: Literal, modified: Literal
+    g: Graph, eu: _Describer, node: URIRef, file: PublishedFile, fmt: Format, compressed: bool, title: str,
+    sentence: str, url: str, licence: URIRef, issued: Literal, modified: Literal,
 ) -> None:
-    fmt = dump.format
-    packed = ", gzip-compressed" if dump.compressed else ""
+    packed = ", gzip-compressed" if compressed else ""
     g.add((node, RDF.type, DCAT.Distribution))
-    g.add((node, DCTERMS.title, Literal(f"{dump.part.title} in {fmt.title}{packed} ({dump.file.name})", lang="en")))
-    g.add((node, DCTERMS.description, Literal(dump.kind.sentence, lang="en")))
+    g.add((node, DCTERMS.title, Literal(f"{title}{packed} ({file.name})", lang="en")))
+    g.add((node, DCTERMS.description, Literal(sentence, lang="en")))
     g.add((node, DCTERMS.format, eu.concept(fmt.file_type_iri, DCTERMS.MediaTypeOrExtent)))
     g.add((node, DCAT.mediaType, eu.media_type(fmt.media_type)))
-    if dump.compressed:
+    if compressed:
         g.add((node, DCAT.compressFormat, eu.media_type(GZIP_MEDIA_TYPE)))
-    g.add((node, DCAT.byteSize, Literal(str(dump.file.size), datatype=XSD.nonNegativeInteger)))
+    g.add((node, DCAT.byteSize, Literal(str(file.size), datatype=XSD.nonNegativeInteger)))
     checksum = URIRef(f"{node}-sha256")
     g.add((node, SPDX.checksum, checksum))
     g.add((checksum, RDF.type, SPDX.Checksum))
     g.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
-    g.add((checksum, SPDX.checksumValue, Literal(dump.file.sha256, datatype=XSD.hexBinary)))
+    g.add((checksum, SPDX.checksumValue, Literal(file.sha256, datatype=XSD.hexBinary)))
     g.add((SPDX.checksumAlgorithm_sha256, RDF.type, SPDX.ChecksumAlgorithm))
     g.add((node, DCAT.downloadURL, URIRef(url)))
     g.add((node, DCAT.accessURL, URIRef(url)))
@@ -438,6 +488,7 @@ def void_graph(
         g.add((dataset, VOID.propertyPartition, partition))
         g.add((partition, VOID.property, URIRef(prop)))
         g.add((partition, VOID.triples, Literal(predicates[prop])))
+    _linksets(g, dataset, triples, prepared.prefixes)
     sizes = Counter(key[0] for key in prepared.keys)  # statements per graph ("": the default graph)
     for part in dict.fromkeys(part for part, _ in dump_parts() if part.graph != ALL_GRAPHS):
         subset = URIRef(f"{DATASET_IRI}#{part.key}")
@@ -450,6 +501,51 @@ def void_graph(
             if dump.part == part:
                 g.add((subset, VOID.dataDump, URIRef(download_url(release, base_url, dump.file.name))))
     return g
+
+
+def _linksets(g: Graph, dataset: URIRef, triples: Iterable[ox.Triple], prefixes: dict[str, str]) -> None:
+    """One void:Linkset per target vocabulary (EuroVoc, ESCO, each EU authority table, DOI, CELEX), counted from
+    the data's statements whose object is an IRI of that vocabulary (`vetgraph.links.vocabulary_of`, the same
+    classification `vetgraph links` checks), with one void:subset per link predicate when there are several."""
+    from vetgraph.links import is_external, vocabulary_of
+
+    links: dict[str, Counter[str]] = defaultdict(Counter)
+    spaces: dict[str, set[str]] = defaultdict(set)
+    for t in triples:
+        if t.predicate.value == RDF_TYPE or not isinstance(t.object, ox.NamedNode):
+            continue
+        if not isinstance(t.subject, ox.NamedNode) or not t.subject.value.startswith(ID_BASE):
+            continue
+        target = t.object.value
+        if not is_external(URIRef(target)):
+            continue
+        vocabulary, known = vocabulary_of(target)
+        if known or vocabulary in ("CELEX", "DOI"):
+            links[vocabulary][t.predicate.value] += 1
+            spaces[vocabulary].add(_namespace(target) if vocabulary != "DOI" else target.split("10.", 1)[0])
+    for vocabulary in sorted(links):
+        key = "".join(c if c.isalnum() else "-" for c in vocabulary.lower())
+        linkset, target_node = URIRef(f"{DATASET_IRI}#links-{key}"), URIRef(f"{DATASET_IRI}#target-{key}")
+        g.add((dataset, VOID.subset, linkset))
+        g.add((linkset, RDF.type, VOID.Linkset))
+        g.add((linkset, DCTERMS.title, Literal(f"Links to {vocabulary}", lang="en")))
+        g.add((linkset, VOID.subjectsTarget, dataset))
+        g.add((linkset, VOID.objectsTarget, target_node))
+        g.add((target_node, RDF.type, VOID.Dataset))
+        g.add((target_node, DCTERMS.title, Literal(vocabulary, lang="en")))
+        for space in sorted(spaces[vocabulary]):
+            g.add((target_node, VOID.uriSpace, Literal(space)))
+        g.add((linkset, VOID.triples, Literal(sum(links[vocabulary].values()))))
+        for predicate, count in sorted(links[vocabulary].items()):
+            g.add((linkset, VOID.linkPredicate, URIRef(predicate)))
+            if len(links[vocabulary]) > 1:
+                part = URIRef(f"{linkset}-{_fragment(predicate, prefixes)}")
+                g.add((linkset, VOID.subset, part))
+                g.add((part, RDF.type, VOID.Linkset))
+                g.add((part, VOID.subjectsTarget, dataset))
+                g.add((part, VOID.objectsTarget, target_node))
+                g.add((part, VOID.linkPredicate, URIRef(predicate)))
+                g.add((part, VOID.triples, Literal(count)))
 
 
 def _namespace(iri: str) -> str:

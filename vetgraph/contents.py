@@ -82,6 +82,8 @@ FILES: dict[str, str] = {
     "ontology/shapes.ttl": "The SHACL shapes every release is checked against.",
     "void.ttl": "VoID description: statistics, class and property partitions, subsets, access points.",
     "catalog.ttl": "DCAT-AP 3 description of the dataset, of each of its files and of the SPARQL endpoint.",
+    "catalog.rdf": "The DCAT-AP 3 description of catalog.ttl in RDF/XML, as data portals harvest it.",
+    "catalog.jsonld": "The DCAT-AP 3 description of catalog.ttl in JSON-LD.",
     "CHANGES.md": "The statements added and removed since the previous release.",
     "README.txt": "What each file holds, the licence and how to cite, as plain text.",
     "index.html": "What each file holds, the licence and how to cite, as a web page.",

@@ -228,7 +228,7 @@ def _steps(options: BuildOptions) -> list[tuple[str, Callable[[_Context], None]]
         ("writing context.jsonld", _write_context),
         ("writing ontology/ (Turtle, JSON-LD, RDF/XML, shapes, pyLODE documentation)", _write_ontology),
         ("writing void.ttl", _write_void),
-        ("writing catalog.ttl (DCAT-AP 3)", _write_catalog),
+        ("writing catalog.ttl, .rdf and .jsonld (DCAT-AP 3)", _write_catalog),
         ("writing CHANGES.md", _write_changes),
         ("writing README.txt and index.html", _write_readme),
     ]
@@ -386,12 +386,15 @@ def _write_void(ctx: _Context) -> None:
 
 
 def _write_catalog(ctx: _Context) -> None:
-    from vetgraph.catalog import NAMESPACES, catalog_graph
+    from vetgraph.catalog import CATALOG_FORMATS, NAMESPACES, SCHEMA_FILES, catalog_graph
     from vetgraph.dumps import prepare
 
-    graph = catalog_graph(ctx.release, ctx.base_url, ctx.dumps, cites=_report_doi_iri(ctx))
-    data = prepare(graph, NAMESPACES.items()).serialize("ttl")
-    ctx.publish("catalog.ttl", data)
+    schema_files = [file for file in ctx.extra if file.name in SCHEMA_FILES]
+    graph = catalog_graph(ctx.release, ctx.base_url, ctx.dumps, cites=_report_doi_iri(ctx), schema_files=schema_files)
+    prepared = prepare(graph, NAMESPACES.items())
+    # Turtle for people, RDF/XML and JSON-LD for harvesters (data.europa.eu asks for RDF/XML).
+    for extension in CATALOG_FORMATS:
+        ctx.publish(f"catalog.{extension}", prepared.serialize(extension))
 
 
 def _report_doi_iri(ctx: _Context) -> str | None:

@@ -27,7 +27,8 @@ def build_fixture(out: Path, data: Path = BUILD_FIXTURES / "data", **options) ->
 #: Every file of the fixture's release (the hidden marker included).
 EXPECTED = {
     *(dump.name for dump in dump_files()),
-    "context.jsonld", "catalog.ttl", "void.ttl", "CHANGES.md", "README.txt", "index.html", "SHA256SUMS",
+    "context.jsonld", "catalog.ttl", "catalog.rdf", "catalog.jsonld", "void.ttl", "CHANGES.md", "README.txt",
+    "index.html", "SHA256SUMS",
     "ontology/vet.ttl", "ontology/vet.jsonld", "ontology/vet.rdf", "ontology/index.html", "ontology/shapes.ttl",
     MARKER,
 }
