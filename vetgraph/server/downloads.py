@@ -7,6 +7,7 @@ resolved file must lie inside the dist folder (so a symlink cannot lead out of i
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,7 +17,9 @@ from starlette.responses import FileResponse, JSONResponse, Response
 
 from vetgraph.contents import describe
 from vetgraph.dumps import FORMATS
-from vetgraph.server.site import Site, error, http_date, not_modified, with_charset
+from vetgraph.server.conneg import HTML_OFFER, RESOURCE_OFFERS, Offer, by_name, negotiate
+from vetgraph.server.site import Rendered, Site, error, http_date, not_modified, send, with_charset
+from vetgraph.store import serialize_triples
 
 #: By file extension: the dumps' media types as the catalogue declares them, then the other build outputs.
 MEDIA_TYPES = {
@@ -112,20 +115,56 @@ def listing_html(site: Site, sums: dict[str, str] | None = None) -> str:
 
 
 async def void(request: Request) -> Response:
-    return _dist_document(request, "void.ttl", "VoID description")
+    return await _dist_document(request, "void", "VoID description")
 
 
 async def catalog(request: Request) -> Response:
-    return _dist_document(request, "catalog.ttl", "DCAT-AP catalogue")
+    return await _dist_document(request, "catalog", "DCAT-AP catalogue")
 
 
-def _dist_document(request: Request, name: str, what: str) -> Response:
+async def _dist_document(request: Request, stem: str, what: str) -> Response:
+    """A description the build wrote (`<stem>.ttl`, maybe also `.rdf`/`.jsonld`) in the format the client asks
+    for (Turtle, RDF/XML, JSON-LD, N-Triples or HTML; `?format=` overrides Accept), 406 for anything else.
+    A file the build wrote is sent as it is; the other syntaxes and the page are made from the Turtle."""
     site: Site = request.app.state.site
-    if site.dist_dir is None or not (site.dist_dir / name).is_file():
+    source = site.dist_dir / f"{stem}.ttl" if site.dist_dir is not None else None
+    if source is None or not source.is_file():
         return error(request, 404, f"no {what} yet: {_NO_DIST}")
-    response = _file(request, site, site.dist_dir / name)
-    response.headers["Link"] = f'<{site.url("/download/" + name)}>; rel="alternate"; type="text/turtle"'
-    return response
+    format_name = request.query_params.get("format")
+    offer = by_name(format_name, RESOURCE_OFFERS) if format_name else negotiate(
+        request.headers.get("accept"), RESOURCE_OFFERS)
+    if offer is None:
+        types = ", ".join(o.media_type for o in RESOURCE_OFFERS)
+        return error(request, 406, f"the {what} is available as: {types}", headers={"Vary": "Accept"})
+    links = ", ".join(f'<{request.url.path}?format={o.name}>; rel="alternate"; '
+                      f'type="{o.media_type}"' for o in RESOURCE_OFFERS if o is not offer)
+    headers = {"Vary": "Accept"}
+    if offer.name != "jsonld":  # pyld's document loader fails on a JSON-LD answer with more than one rel=alternate
+        headers["Link"] = links
+    written = site.dist_dir / f"{stem}.{offer.extension}" if site.dist_dir is not None else None
+    if offer is not HTML_OFFER and written is not None and written.is_file():
+        response = _file(request, site, written)
+        response.headers.update({**headers, "Content-Location": site.url(f"/download/{written.name}")})
+        return response
+    stat = source.stat()
+    key = ("dist-document", stem, offer.name, stat.st_mtime_ns, stat.st_size)
+    rendered: Rendered | None = site.pages.get(key)
+    if rendered is None:
+        rendered = await asyncio.to_thread(_render_document, site, source, offer, what)
+        site.pages.put(key, rendered, len(rendered.body))
+    return send(request, site, rendered, headers)
+
+
+def _render_document(site: Site, source: Path, offer: Offer, what: str) -> Rendered:
+    from rdflib import Graph
+
+    graph = Graph().parse(source, format="turtle")
+    if offer is HTML_OFFER:
+        from vetgraph.server.pages import render_document
+
+        return Rendered.of(render_document(site, graph, what).encode("utf-8"), offer.media_type)
+    prefixes = {p: str(n) for p, n in graph.namespaces() if p}
+    return Rendered.of(serialize_triples(graph, offer.name, prefixes), offer.media_type)
 
 
 async def health(request: Request) -> Response:

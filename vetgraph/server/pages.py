@@ -29,6 +29,8 @@ from vetgraph.server.describe import Description, GraphContents
 from vetgraph.server.vocabulary import local_name, source_of
 
 if TYPE_CHECKING:
+    from rdflib import Graph
+
     from vetgraph.server.home import Component, HomeData
     from vetgraph.server.site import Site
 
@@ -223,6 +225,27 @@ def render_graph(site: Site, contents: GraphContents, path: str, lang: str = "en
         site=site, iri=str(contents.iri), title="Unconfirmed statements" if unconfirmed else "Named graph",
         holds=UNCONFIRMED.holds if unconfirmed else None, count=len(contents.triples), groups=groups,
         alternates=alternates, **language_context(lang))
+
+
+def render_document(site: Site, graph: Graph, what: str) -> str:
+    """A description the build wrote (the catalogue, VoID) as a page: its statements grouped by subject, each
+    IRI shown by the title or label the document itself gives it."""
+    names = (DCT + "title", SKOS + "prefLabel", str(ns.FOAF.name), RDFS + "label")
+    labels: dict[URIRef, Literal] = {}
+    for name in reversed(names):  # the first of `names` wins
+        for s, o in graph.subject_objects(URIRef(name)):
+            if isinstance(s, URIRef) and isinstance(o, Literal):
+                labels[s] = o
+    views = Views(site, labels)
+    triples = sorted(graph, key=lambda t: (str(t[0]), str(t[1]), str(t[2])))
+    objects = {o for _, _, o in triples}
+    subjects = sorted({s for s, _, _ in triples if not (isinstance(s, BNode) and s in objects)},
+                      key=lambda s: (s not in labels, views.label(s).lower() if isinstance(s, URIRef) else str(s)))
+    groups = [{"subject": views.term(subject), "properties": properties(views, triples, subject, set(), skip=())}
+              for subject in subjects]
+    alternates = [(o.name, o.media_type, f"?format={o.name}") for o in RESOURCE_OFFERS if o.name != "html"]
+    return site.templates.get_template("document.html").render(
+        site=site, title=what, count=len(triples), groups=groups, alternates=alternates)
 
 
 def render_home(site: Site, data: HomeData, lang: str = "en") -> str:
