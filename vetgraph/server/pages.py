@@ -237,7 +237,8 @@ def render_document(site: Site, graph: Graph, what: str) -> str:
             if isinstance(s, URIRef) and isinstance(o, Literal):
                 labels[s] = o
     views = Views(site, labels)
-    triples = sorted(graph, key=lambda t: (str(t[0]), str(t[1]), str(t[2])))
+    triples: list[tuple[Identifier, Identifier, Identifier]] = sorted(
+        graph, key=lambda t: (str(t[0]), str(t[1]), str(t[2])))  # type: ignore[arg-type]  # a Graph yields terms
     objects = {o for _, _, o in triples}
     subjects = sorted({s for s, _, _ in triples if not (isinstance(s, BNode) and s in objects)},
                       key=lambda s: (s not in labels, views.label(s).lower() if isinstance(s, URIRef) else str(s)))
