@@ -9,11 +9,12 @@ import html
 from pathlib import Path
 
 import pytest
-from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 
 from tests.helpers.build import BASE_URL, fixture_paths
 from tests.helpers.rdf import RDFLIB_FORMATS, graphs_of
+from vetgraph.catalog import SCHEMA_FILES
 from vetgraph.config import DATASET_IRI, UNCONFIRMED_GRAPH
 from vetgraph.contents import UNCONFIRMED, describe, dump_files
 from vetgraph.loading import load_project
@@ -89,7 +90,7 @@ def test_every_file_has_one_sentence_that_readme_and_index_quote(fixture_release
     readme = " ".join((fixture_release / "README.txt").read_text(encoding="utf-8").split())
     index = html.unescape((fixture_release / "index.html").read_text(encoding="utf-8"))
     files = released_files(fixture_release)
-    assert len(files) == len(set(files)) == 30
+    assert len(files) == len(set(files)) == 32
     for name in files:
         sentence = describe(name)
         assert sentence and sentence.endswith("."), name
@@ -102,17 +103,20 @@ def test_catalog_and_void_describe_each_dump_with_the_same_sentence(fixture_rele
     catalog = Graph().parse(fixture_release / "catalog.ttl")
     void = Graph().parse(fixture_release / "void.ttl")
     dataset = URIRef(DATASET_IRI)
-    distributions = list(catalog.objects(dataset, DCAT.distribution))
-    assert len(distributions) == len(dump_files())
-    for node in distributions:
+    files = [d for d in catalog.objects(dataset, DCAT.distribution) if catalog.value(d, DCAT.downloadURL)]
+    dumps = {d.name for d in dump_files()}
+    assert len(files) == len(dumps) + len(SCHEMA_FILES)  # and the SPARQL endpoint, which is no file
+    for node in files:
         url = catalog.value(node, DCAT.downloadURL)
         name = str(url).removeprefix(BASE_URL + "download/")
         assert catalog.value(node, DCTERMS.description) == Literal(describe(name), lang="en"), name
-        assert void.value(url, DCTERMS.description) == Literal(describe(name), lang="en"), name
+        if name in dumps:
+            assert void.value(url, DCTERMS.description) == Literal(describe(name), lang="en"), name
     # The dataset's own dumps are those that hold every graph; each triple-syntax part is a subset.
     whole = {str(u).rsplit("/", 1)[1] for u in void.objects(dataset, VOID.dataDump)}
     assert whole == {d.name for d in QUAD_DUMPS}
-    subsets = {str(s).rsplit("#", 1)[1]: s for s in void.objects(dataset, VOID.subset)}
+    subsets = {str(s).rsplit("#", 1)[1]: s for s in void.objects(dataset, VOID.subset)
+               if (s, RDF.type, VOID.Linkset) not in void}
     assert set(subsets) == {"confirmed", "unconfirmed"}
     for key, size in (("confirmed", len(Graph().parse(fixture_release / "vetgraph.nt"))),
                       ("unconfirmed", len(Graph().parse(fixture_release / "vetgraph-unconfirmed.nt")))):
