@@ -79,8 +79,12 @@ def citation(dataset: Dataset, about: str) -> Citation | None:
 
 
 def dataset_citation(release: Release, base_url: str) -> str:
-    year = release.modified.year
-    return f"{release.publisher_name} ({year}). vetgraph, version {release.version} [data set]. {base_url}"
+    return cite_dataset(release.publisher_name, release.modified.year, release.version, base_url)
+
+
+def cite_dataset(publisher: str, year: int, version: str, url: str) -> str:
+    """How to cite a release of the dataset (README, index.html, the server's /download/ page)."""
+    return f"{publisher} ({year}). vetgraph, version {version} [data set]. {url}"
 
 
 @dataclass(frozen=True)

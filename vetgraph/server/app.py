@@ -192,6 +192,8 @@ def routes() -> list[BaseRoute]:
         Route("/.well-known/void", downloads.void, methods=["GET"]),
         Route("/catalog", downloads.catalog, methods=["GET"]),
         Route("/health", downloads.health, methods=["GET"]),
+        # Browsers ask for /favicon.ico where a page (a JSON answer, say) names no icon.
+        Route("/favicon.ico", lambda request: RedirectResponse(request.app.state.site.url("/static/favicon.svg"), 301)),
         Mount("/static", StaticFiles(directory=str(STATIC)), name="static"),
     ]
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 from starlette.requests import Request
@@ -111,7 +113,67 @@ def listing_html(site: Site, sums: dict[str, str] | None = None) -> str:
         if path.is_file() and not any(part.startswith(".") for part in parts) and parts[0] not in NOT_LISTED:
             files.append({"name": relative, "size": path.stat().st_size, "type": media_type(path),
                           "sha256": sums.get(relative), "holds": describe(relative)})
-    return site.templates.get_template("downloads.html").render(site=site, files=files)
+    return site.templates.get_template("downloads.html").render(site=site, files=files, release=_release_index(root))
+
+
+@dataclass(frozen=True)
+class ReleaseIndex:
+    """What the release's own index.html says besides its files, read back from the release: title, version,
+    licence from catalog.ttl; the citation of the report from the confirmed statements (vetgraph.ttl), the
+    same function the build uses."""
+
+    title: str
+    description: str
+    version: str
+    modified: str
+    licence: str
+    licence_url: str
+    dataset_citation: str
+    report_citation: str | None
+    doi: str | None
+
+
+@lru_cache(maxsize=4)
+def _read_index(catalog: Path, data: Path, _stamp: tuple[int, ...]) -> ReleaseIndex | None:
+    from rdflib import Dataset, Graph, URIRef
+    from rdflib.namespace import DCAT, DCTERMS, FOAF, SKOS
+
+    from vetgraph.catalog import DCAT_VERSION
+    from vetgraph.config import DATASET_IRI
+    from vetgraph.namespaces import SCHEMA
+    from vetgraph.release_docs import citation, cite_dataset
+
+    graph = Graph().parse(catalog, format="turtle")
+    dataset = URIRef(DATASET_IRI)
+    title, version, modified = (graph.value(dataset, p) for p in (DCTERMS.title, DCAT_VERSION, DCTERMS.modified))
+    licence = graph.value(dataset, DCTERMS.license)
+    if title is None or version is None or modified is None or licence is None:
+        return None
+    publisher = graph.value(graph.value(dataset, DCTERMS.publisher), FOAF.name)
+    landing = graph.value(dataset, DCAT.landingPage)
+    doi = graph.value(dataset, DCTERMS.relation)
+    report = None
+    if doi is not None and data.is_file():
+        confirmed = Dataset()
+        confirmed.default_graph.parse(data, format="turtle")  # vetgraph.ttl: the confirmed statements only
+        about = next(iter(sorted(confirmed.default_graph.subjects(SCHEMA.sameAs, doi))), None)
+        report = citation(confirmed, str(about)) if about is not None else None
+    return ReleaseIndex(
+        title=str(title), description=str(graph.value(dataset, DCTERMS.description) or ""), version=str(version),
+        modified=str(modified), licence=str(graph.value(licence, SKOS.prefLabel) or licence), licence_url=str(licence),
+        dataset_citation=cite_dataset(str(publisher or ""), int(str(modified)[:4]), str(version), str(landing or "")),
+        report_citation=report.text() if report else None, doi=report.doi if report else None)
+
+
+def _release_index(root: Path) -> ReleaseIndex | None:
+    catalog, data = root / "catalog.ttl", root / "vetgraph.ttl"
+    if not catalog.is_file():
+        return None
+    stamp = tuple(s for f in (catalog, data) if f.is_file() for s in (f.stat().st_mtime_ns, f.stat().st_size))
+    try:
+        return _read_index(catalog, data, stamp)
+    except Exception:  # noqa: BLE001 - a hand-made or broken release folder still gets its file list
+        return None
 
 
 async def void(request: Request) -> Response:

@@ -13,8 +13,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Identifier
 from starlette.requests import Request
@@ -47,6 +49,15 @@ _APART = (RDF_TYPE, DCT + "source", str(VET.titleEvidence), str(VET.evidence))
 NOT_DISPLAYED = frozenset({SKOS + "hiddenLabel"})
 
 
+def markdown(text: str | None) -> Markup:
+    """Markdown (CommonMark) of a stored query's description as HTML. Raw HTML in the text is escaped, not
+    passed through, and markdown-it refuses javascript:, vbscript:, file: and data: links, so the result is as
+    safe as autoescaped text."""
+    from markdown_it import MarkdownIt
+
+    return Markup(MarkdownIt("commonmark", {"html": False}).render(text or ""))  # noqa: S704 - escaped by markdown-it
+
+
 def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
@@ -57,6 +68,7 @@ def environment() -> Environment:
     env.globals["version"] = __version__
     env.globals["unconfirmed_graph"] = UNCONFIRMED_GRAPH  # follows a moved IRI base (VETGRAPH_BASE_IRI)
     env.filters["tojson_attr"] = lambda value: json.dumps(value)
+    env.filters["markdown"] = markdown
     return env
 
 
@@ -125,6 +137,18 @@ class Views:
         return self.term(iri)
 
 
+def source_view(views: Views, source: Identifier, *, unconfirmed: bool = False) -> TermView:
+    """A source as a page lists it: by the title the graph gives it, with its web address's host beside it;
+    by its address when the graph has no title for it (most sources are plain URLs)."""
+    view = views.term(source, unconfirmed=unconfirmed)
+    if view.iri is not None and source not in views.labels:
+        view.text = view.iri  # the vocabulary's fallback (a local name) would hide where the source is
+        view.comment = None
+    elif view.iri is not None:
+        view.comment = urlsplit(view.iri).netloc or view.iri
+    return view
+
+
 def _sort_key(predicate: str, label: str) -> tuple[int, str]:
     return (_FIRST.index(predicate) if predicate in _FIRST else len(_FIRST), label.lower())
 
@@ -159,6 +183,17 @@ def title_of(views: Views, description: Description) -> str:
     return local_name(str(description.iri))
 
 
+def breadcrumbs(site: Site, path: str) -> list[tuple[str, str | None]]:
+    """(text, link) up the path of a page (`/id/insight/1`, `/id/insight/`): home, each folder, the page."""
+    parts = [part for part in path.strip("/").split("/") if part]
+    crumbs: list[tuple[str, str | None]] = [("home", site.url("/"))]
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        folder = "/" + "/".join(parts[: index + 1]) + "/"
+        crumbs.append((part, None if last else site.url(folder)))
+    return crumbs
+
+
 def alternate_links(site: Site, path: str) -> list[tuple[str, str, str]]:
     """(format name, media type, URL) of the RDF forms of the document at `path`, for its page."""
     return [(o.name, o.media_type, site.url(f"{path}.{o.extension}")) for o in RESOURCE_OFFERS if o.name != "html"]
@@ -181,7 +216,7 @@ def render_resource(site: Site, description: Description, path: str, profiles: S
                 if str(p) in (str(VET.titleEvidence), str(VET.evidence))]
     # Sorted, not in the store's order: the page must not depend on how the data were loaded (the static
     # site and the server load them separately).
-    sources = sorted((views.term(o, unconfirmed=(p, o) in description.unconfirmed) for _, p, o in own
+    sources = sorted((source_view(views, o, unconfirmed=(p, o) in description.unconfirmed) for _, p, o in own
                       if str(p) == DCT + "source"), key=lambda t: (t.text.lower(), t.iri or "", t.text))
     referenced_by = sorted(((views.term(s), views.predicate(p)) for s, p, _ in description.incoming),
                            key=lambda pair: (pair[1].text.lower(), pair[0].text.lower()))
@@ -199,7 +234,7 @@ def render_resource(site: Site, description: Description, path: str, profiles: S
         evidence_levels=evidence, properties=properties(views, shown, iri, description.unconfirmed),
         sources=sources, referenced_by=referenced_by, truncated=description.incoming_truncated,
         has_unconfirmed=bool(description.unconfirmed), alternates=alternates, profiles=profiles,
-        profile=profile, path=path, **language_context(lang),
+        profile=profile, path=path, crumbs=breadcrumbs(site, path), **language_context(lang),
     )
 
 
@@ -215,7 +250,7 @@ def render_graph(site: Site, contents: GraphContents, path: str, lang: str = "en
     in_graph = set(contents.triples)
     groups = []
     for subject in subjects:
-        sources = [views.term(o, unconfirmed=(subject, URIRef(DCT + "source"), o) in in_graph)
+        sources = [source_view(views, o, unconfirmed=(subject, URIRef(DCT + "source"), o) in in_graph)
                    for o in contents.sources.get(subject, [])]
         groups.append({"subject": views.term(subject), "sources": sources,
                        "properties": properties(views, contents.triples, subject, set(), skip=(DCT + "source",))})

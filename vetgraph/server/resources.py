@@ -90,7 +90,11 @@ def _wants_compacted(request: Request, offer: Offer) -> bool:
 async def resource(request: Request) -> Response:
     site: Site = request.app.state.site
     raw_path = request.path_params["path"]
-    if not raw_path or not _SAFE_PATH.match(raw_path):
+    if raw_path == "" or (raw_path.endswith("/") and _SAFE_PATH.match(raw_path)):
+        from vetgraph.server.listing import listing
+
+        return await listing(request, raw_path)
+    if not _SAFE_PATH.match(raw_path):
         return error(request, 404, f"no resource at /id/{raw_path}")
     if _BAD_PERCENT.search(raw_path):
         return error(request, 400, f"/id/{raw_path} is not an IRI path: '%' must be followed by two hex digits "
