@@ -1,9 +1,11 @@
 """The server in a real headless browser: Debian's chromium driven by Playwright (never `playwright install`).
 
 Home page -> an insight -> the query UI (YASGUI) -> run a stored query -> result rows visible; the stored
-query page renders its table too. Every request the browser makes goes to the server itself (the pages
-work offline). Screenshots land in tests/artifacts/ (gitignored). Skips when /usr/bin/chromium is absent,
-fails under CI=true (where .ci/run installs it).
+query page renders its table too. A YASGUI share link loads its query and runs it, edits survive a reload,
+result IRIs lead to local pages; the header search box, the listing pages and their breadcrumbs; no page is
+wider than a 390 px phone screen (screenshots at 390 and 1280 px). Every request the browser makes goes to the
+server itself (the pages work offline). Screenshots land in tests/artifacts/ (gitignored). Skips when
+/usr/bin/chromium is absent, fails under CI=true (where .ci/run installs it).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def base_url(loaded) -> Iterator[str]:
+def base_url(loaded, project_release) -> Iterator[str]:
     require_browser()
     import uvicorn
 
@@ -32,7 +34,7 @@ def base_url(loaded) -> Iterator[str]:
     sock.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
     app = create_app(OxigraphStore.from_dataset(loaded.dataset), base_url=url, ontology=loaded.ontology,
-                     catalogue=load_catalogue(), workers=1)
+                     catalogue=load_catalogue(), workers=1, dist_dir=project_release)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -87,3 +89,130 @@ def test_home_insight_query_ui_and_stored_query(base_url, browser) -> None:
     foreign = [url for url in requests if not url.startswith(base_url) and not url.startswith("data:")]
     assert foreign == [], f"the pages fetched from other hosts: {foreign}"
     assert errors == [], f"JavaScript errors: {errors}"
+
+
+def _page(browser, base_url: str, width: int):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    return page, errors
+
+
+SHARED = "PREFIX vet: <https://w3id.org/vetgraph/def#>\n# shared-link-marker\n" \
+         "SELECT ?insight ?number WHERE { ?insight a vet:Insight ; vet:number ?number } ORDER BY ?number"
+
+
+def _editor(page) -> str:
+    return page.evaluate("window.vetgraphYasgui.getTab().getYasqe().getValue()")
+
+
+def test_a_share_link_loads_its_query_which_runs_with_local_links(base_url, browser) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page, errors = _page(browser, base_url, 1280)
+    page.goto(base_url + "sparql")
+    page.wait_for_selector(".yasqe .CodeMirror")
+    page.evaluate("q => window.vetgraphYasgui.getTab().getYasqe().setValue(q)", SHARED)
+    # The link YASGUI's own share button makes.
+    page.locator(".yasqe_share").first.click()
+    link = page.locator(".yasqe_sharePopup input").first.input_value()
+    assert link.startswith(base_url + "sparql") and "query=" in link
+    page.close()
+
+    fresh, errors = _page(browser, base_url, 1280)  # a new browser context: nothing stored, only the link
+    fresh.goto(link)
+    fresh.wait_for_selector(".yasqe .CodeMirror")
+    assert "shared-link-marker" in _editor(fresh)
+    fresh.locator(".yasqe_queryButton").first.click()
+    rows = fresh.locator(".yasr table tbody tr")
+    rows.first.wait_for(state="visible", timeout=20_000)
+    assert rows.count() == 8
+    results = fresh.locator(".yasr").inner_text()
+    assert "xsd:integer" in results and "XMLSchema#integer" not in results  # datatypes by the graph's prefixes
+    hrefs = fresh.locator(".yasr table tbody a.iri").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert "/id/insight/1" in hrefs and not any(h.startswith("https://w3id.org/vetgraph/") for h in hrefs)
+    fresh.locator(".yasr table tbody a.iri").first.click()
+    fresh.wait_for_url(base_url + "id/insight/1")
+    assert fresh.locator("h1").inner_text().startswith("Insight")
+    assert fresh.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert errors == [], errors
+    fresh.close()
+
+
+def test_edits_in_the_query_ui_survive_a_reload(base_url, browser) -> None:
+    page, errors = _page(browser, base_url, 1280)
+    page.goto(base_url + "sparql")
+    page.wait_for_selector(".yasqe .CodeMirror")
+    page.locator(".yasqe .CodeMirror").first.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\n# my edit")
+    page.locator("h1").click()  # leaving the editor, as a user does
+    page.wait_for_timeout(300)
+    page.reload()
+    page.wait_for_selector(".yasqe .CodeMirror")
+    assert "# my edit" in _editor(page)
+    tabs = page.locator(".tabsList .tab").all_inner_texts()
+    assert len(tabs) == len(set(tabs)), tabs  # the stored queries are not added a second time
+    assert errors == [], errors
+    page.close()
+
+
+def test_wide_results_scroll_inside_their_pane_on_a_phone(base_url, browser) -> None:
+    page, errors = _page(browser, base_url, 390)
+    page.goto(base_url + "sparql")
+    page.wait_for_selector(".yasqe .CodeMirror")
+    page.evaluate("window.vetgraphYasgui.getTab().getYasqe().setValue("
+                  "'SELECT ?s ?p ?o ?s2 ?p2 WHERE { ?s ?p ?o . BIND(?s AS ?s2) BIND(?p AS ?p2) } LIMIT 20')")
+    page.locator(".yasqe_queryButton").first.click()
+    page.locator(".yasr table tbody tr").first.wait_for(state="visible", timeout=20_000)
+    page.screenshot(path=str(ARTIFACTS / "browser-390-query-ui-results.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert errors == [], errors
+    page.close()
+
+
+def test_header_search_and_listing_pages_with_breadcrumbs(base_url, browser) -> None:
+    page, errors = _page(browser, base_url, 1280)
+    page.goto(base_url + "id/insight/3")
+    page.locator("header form.search input[name=text]").fill("selfie")
+    page.locator("header form.search button").click()
+    page.wait_for_url(base_url + "queries/search?text=selfie")
+    results = page.locator("table.results-table tbody tr")
+    assert results.count() >= 1 and "selfie" in page.locator("table.results-table").inner_text().lower()
+
+    page.goto(base_url + "id/")
+    page.locator("ul.listing-entries a", has_text="insight/").click()
+    page.wait_for_url(base_url + "id/insight/")
+    page.locator("ul.listing-entries a").first.click()
+    page.wait_for_url(base_url + "id/insight/1")
+    page.locator("nav.breadcrumbs a", has_text="insight").click()
+    page.wait_for_url(base_url + "id/insight/")
+    assert page.locator("nav.breadcrumbs [aria-current=page]").inner_text() == "insight"
+    assert errors == [], errors
+    page.close()
+
+
+PAGES = ["", "id/insight/1", "id/insight/", "id/", "queries", "queries/search?text=digital", "queries/insight?number=3",
+         "download/", "sparql", "def", "graph/unconfirmed", "catalog"]
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_no_page_is_wider_than_the_screen(base_url, browser, width) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page, errors = _page(browser, base_url, width)
+    wide = []
+    for path in PAGES:
+        response = page.goto(base_url + path, wait_until="load")
+        assert response is not None and response.status == 200, path
+        if path == "sparql":
+            page.wait_for_selector(".yasqe .CodeMirror")
+        name = (path.split("?")[0].strip("/").replace("/", "-") or "home")
+        page.screenshot(path=str(ARTIFACTS / f"browser-{width}-{name}.png"), full_page=True)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            wide.append((path, overflow))
+    icon = page.request.get(base_url + "favicon.ico")
+    assert icon.status == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert wide == [], f"pages wider than {width} px (path, extra px): {wide}"
+    assert errors == [], errors
+    page.close()

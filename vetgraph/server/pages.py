@@ -269,14 +269,20 @@ def render_document(site: Site, graph: Graph, what: str) -> str:
     labels: dict[URIRef, Literal] = {}
     for name in reversed(names):  # the first of `names` wins
         for s, o in graph.subject_objects(URIRef(name)):
-            if isinstance(s, URIRef) and isinstance(o, Literal):
+            if isinstance(s, URIRef) and isinstance(o, Literal) and len(o) <= 120:  # a name, not a paragraph
                 labels[s] = o
+    # The catalogue and the dataset first, then the service, the distributions, the linksets, the rest.
+    first = [str(ns.DCAT.Catalog), str(ns.DCAT.Dataset), str(ns.VOID.Dataset), str(ns.DCAT.DataService),
+             str(ns.DCAT.Distribution), str(ns.VOID.Linkset)]
+    rank = {s: min((first.index(str(t)) for t in graph.objects(s, ns.RDF.type) if str(t) in first),
+                   default=len(first)) for s in graph.subjects()}
     views = Views(site, labels)
     triples: list[tuple[Identifier, Identifier, Identifier]] = sorted(
         graph, key=lambda t: (str(t[0]), str(t[1]), str(t[2])))  # type: ignore[arg-type]  # a Graph yields terms
     objects = {o for _, _, o in triples}
     subjects = sorted({s for s, _, _ in triples if not (isinstance(s, BNode) and s in objects)},
-                      key=lambda s: (s not in labels, views.label(s).lower() if isinstance(s, URIRef) else str(s)))
+                      key=lambda s: (rank.get(s, len(first)), s not in labels,
+                                     views.label(s).lower() if isinstance(s, URIRef) else str(s)))
     groups = [{"subject": views.term(subject), "properties": properties(views, triples, subject, set(), skip=())}
               for subject in subjects]
     alternates = [(o.name, o.media_type, f"?format={o.name}") for o in RESOURCE_OFFERS if o.name != "html"]
@@ -383,7 +389,7 @@ def query_ui(request: Request, site: Site) -> Response:
     # The first tab is one that runs as it is (no required parameter), preferably the insights list.
     queries.sort(key=lambda q: (q.name != "insights", any(p.required for p in q.params)))
     tabs = [{"name": q.name, "query": _ui_text(q), "summary": q.summary} for q in queries]
-    html = site.templates.get_template("sparql.html").render(site=site, tabs=tabs)
+    html = site.templates.get_template("sparql.html").render(site=site, tabs=tabs, base_iri=BASE_IRI)
     return HTMLResponse(html, headers={"Vary": "Accept"})
 
 
