@@ -107,11 +107,31 @@ def _editor(page) -> str:
     return page.evaluate("window.vetgraphYasgui.getTab().getYasqe().getValue()")
 
 
+def _query_ui(browser, url: str, width: int = 1280):
+    """A new page (a fresh browser context: nothing stored) on the query UI at `url`, its editor ready."""
+    page, errors = _page(browser, url, width)
+    page.goto(url)
+    page.wait_for_selector(".yasqe .CodeMirror")
+    return page, errors
+
+
+def _run(page):
+    page.locator(".yasqe_queryButton").first.click()
+    rows = page.locator(".yasr table tbody tr")
+    rows.first.wait_for(state="visible", timeout=20_000)
+    return rows
+
+
+def _close(page, errors: list[str]) -> None:
+    """No script error, nothing wider than the window, then close."""
+    assert errors == [], errors
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.close()
+
+
 def test_a_share_link_loads_its_query_which_runs_with_local_links(base_url, browser) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    page, errors = _page(browser, base_url, 1280)
-    page.goto(base_url + "sparql")
-    page.wait_for_selector(".yasqe .CodeMirror")
+    page, _ = _query_ui(browser, base_url + "sparql")
     page.evaluate("q => window.vetgraphYasgui.getTab().getYasqe().setValue(q)", SHARED)
     # The link YASGUI's own share button makes.
     page.locator(".yasqe_share").first.click()
@@ -119,14 +139,9 @@ def test_a_share_link_loads_its_query_which_runs_with_local_links(base_url, brow
     assert link.startswith(base_url + "sparql") and "query=" in link
     page.close()
 
-    fresh, errors = _page(browser, base_url, 1280)  # a new browser context: nothing stored, only the link
-    fresh.goto(link)
-    fresh.wait_for_selector(".yasqe .CodeMirror")
+    fresh, errors = _query_ui(browser, link)  # nothing stored in this context: only the link
     assert "shared-link-marker" in _editor(fresh)
-    fresh.locator(".yasqe_queryButton").first.click()
-    rows = fresh.locator(".yasr table tbody tr")
-    rows.first.wait_for(state="visible", timeout=20_000)
-    assert rows.count() == 8
+    assert _run(fresh).count() == 8
     results = fresh.locator(".yasr").inner_text()
     assert "xsd:integer" in results and "XMLSchema#integer" not in results  # datatypes by the graph's prefixes
     hrefs = fresh.locator(".yasr table tbody a.iri").evaluate_all("links => links.map(a => a.getAttribute('href'))")
@@ -134,15 +149,11 @@ def test_a_share_link_loads_its_query_which_runs_with_local_links(base_url, brow
     fresh.locator(".yasr table tbody a.iri").first.click()
     fresh.wait_for_url(base_url + "id/insight/1")
     assert fresh.locator("h1").inner_text().startswith("Insight")
-    assert fresh.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    assert errors == [], errors
-    fresh.close()
+    _close(fresh, errors)
 
 
 def test_edits_in_the_query_ui_survive_a_reload(base_url, browser) -> None:
-    page, errors = _page(browser, base_url, 1280)
-    page.goto(base_url + "sparql")
-    page.wait_for_selector(".yasqe .CodeMirror")
+    page, errors = _query_ui(browser, base_url + "sparql")
     page.locator(".yasqe .CodeMirror").first.click()
     page.keyboard.press("Control+End")
     page.keyboard.type("\n# my edit")
@@ -153,22 +164,16 @@ def test_edits_in_the_query_ui_survive_a_reload(base_url, browser) -> None:
     assert "# my edit" in _editor(page)
     tabs = page.locator(".tabsList .tab").all_inner_texts()
     assert len(tabs) == len(set(tabs)), tabs  # the stored queries are not added a second time
-    assert errors == [], errors
-    page.close()
+    _close(page, errors)
 
 
 def test_wide_results_scroll_inside_their_pane_on_a_phone(base_url, browser) -> None:
-    page, errors = _page(browser, base_url, 390)
-    page.goto(base_url + "sparql")
-    page.wait_for_selector(".yasqe .CodeMirror")
+    page, errors = _query_ui(browser, base_url + "sparql", 390)
     page.evaluate("window.vetgraphYasgui.getTab().getYasqe().setValue("
                   "'SELECT ?s ?p ?o ?s2 ?p2 WHERE { ?s ?p ?o . BIND(?s AS ?s2) BIND(?p AS ?p2) } LIMIT 20')")
-    page.locator(".yasqe_queryButton").first.click()
-    page.locator(".yasr table tbody tr").first.wait_for(state="visible", timeout=20_000)
+    _run(page)
     page.screenshot(path=str(ARTIFACTS / "browser-390-query-ui-results.png"), full_page=True)
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    assert errors == [], errors
-    page.close()
+    _close(page, errors)
 
 
 def test_header_search_and_listing_pages_with_breadcrumbs(base_url, browser) -> None:
@@ -188,8 +193,7 @@ def test_header_search_and_listing_pages_with_breadcrumbs(base_url, browser) -> 
     page.locator("nav.breadcrumbs a", has_text="insight").click()
     page.wait_for_url(base_url + "id/insight/")
     assert page.locator("nav.breadcrumbs [aria-current=page]").inner_text() == "insight"
-    assert errors == [], errors
-    page.close()
+    _close(page, errors)
 
 
 PAGES = ["", "id/insight/1", "id/insight/", "id/", "queries", "queries/search?text=digital", "queries/insight?number=3",
