@@ -507,7 +507,7 @@ def _linksets(g: Graph, dataset: URIRef, triples: Iterable[ox.Triple], prefixes:
     """One void:Linkset per target vocabulary (EuroVoc, ESCO, each EU authority table, DOI, CELEX), counted from
     the data's statements whose object is an IRI of that vocabulary (`vetgraph.links.vocabulary_of`, the same
     classification `vetgraph links` checks), with one void:subset per link predicate when there are several."""
-    from vetgraph.links import is_external, vocabulary_of
+    from vetgraph.links import SYNTAX_CHECKED, is_external, vocabulary_of
 
     links: dict[str, Counter[str]] = defaultdict(Counter)
     spaces: dict[str, set[str]] = defaultdict(set)
@@ -520,7 +520,7 @@ def _linksets(g: Graph, dataset: URIRef, triples: Iterable[ox.Triple], prefixes:
         if not is_external(URIRef(target)):
             continue
         vocabulary, known = vocabulary_of(target)
-        if known or vocabulary in ("CELEX", "DOI"):
+        if known or vocabulary in SYNTAX_CHECKED:  # EU vocabularies with a snapshot, and CELEX and DOI
             links[vocabulary][t.predicate.value] += 1
             spaces[vocabulary].add(_namespace(target) if vocabulary != "DOI" else target.split("10.", 1)[0])
     for vocabulary in sorted(links):
