@@ -218,10 +218,10 @@ def query_page(site: Site, query: StoredQuery) -> str:
 
 
 def _static_files() -> Iterator[tuple[str, bytes]]:
-    """The style sheet and the search script (the query UI's YASGUI needs a live endpoint and stays out)."""
+    """The style sheet, the icon and the search script (the query UI needs a live endpoint and stays out)."""
     from vetgraph.server.app import STATIC
 
-    for name in ("style.css", "search.js"):
+    for name in ("style.css", "favicon.svg", "search.js"):
         yield f"static/{name}", (STATIC / name).read_bytes()
 
 
