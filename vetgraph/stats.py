@@ -17,7 +17,7 @@ from vetgraph.loading import Loaded, load_project
 _REPORTS = """PREFIX vet: <https://w3id.org/vetgraph/def#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT ?report (SAMPLE(?name) AS ?label) WHERE {
-  ?report a vet:Report ; vet:declaredInsightCount|vet:declaredViewpointCount|vet:declaredTopicCount
+  ?report a vet:Report ; vet:declaredInsightCount|vet:declaredViewpointCount
                          |vet:declaredLighthouseProjectCount ?count .
   OPTIONAL { ?report rdfs:label ?name }
 } GROUP BY ?report ORDER BY ?report"""  # the reports that declare what they hold
