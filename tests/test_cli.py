@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.progress import without_progress
 from tests.helpers.project import data_with_curation
 from vetgraph.cli import main
 from vetgraph.config import Paths
@@ -115,7 +116,7 @@ def _vetgraph(*args: str | bytes, data: Path | None = None, cwd: Path | None = N
 
 def _one_line(result, command: str, *words: str) -> str:
     """The run exited 2 with exactly one line on stderr, `vetgraph COMMAND: ...`, holding `words`."""
-    err = result.stderr.decode("utf-8", "replace")
+    err = without_progress(result.stderr.decode("utf-8", "replace"))
     assert result.returncode == 2, err
     assert "Traceback" not in err and err.count("\n") == 1 and err.startswith(f"vetgraph {command}: "), err
     for word in words:

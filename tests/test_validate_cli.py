@@ -14,6 +14,7 @@ import sys
 import pytest
 from rdflib import RDF, Graph, Literal, Namespace
 
+from tests.helpers.progress import without_progress
 from tests.helpers.shared import FIXTURES
 from vetgraph.cli import main
 from vetgraph.config import PROJECT_ROOT
@@ -29,7 +30,7 @@ def validate(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, 
     code = main(["validate", *args])
     out, err = capsys.readouterr()
     assert "Traceback" not in err and "Traceback" not in out
-    return code, out, err
+    return code, out, without_progress(err)  # the messages; progress is tested in test_progress
 
 
 # --- input that cannot be loaded: exit 2, a message with file and line, nothing on stdout ----------------

@@ -22,6 +22,7 @@ from vetgraph import __version__
 if TYPE_CHECKING:
     from vetgraph.config import Paths
     from vetgraph.loading import Loaded
+    from vetgraph.validation import ValidationOutcome
 
 #: command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -202,14 +203,23 @@ def check_conforms(
     """Validate; NotConforming, with the first `shown` violations as `vetgraph validate` prints them and
     `consequence` ("nothing was written"), when there is a SHACL violation."""
     from vetgraph.errors import NotConforming
-    from vetgraph.validation import validate, violations_text
+    from vetgraph.validation import violations_text
 
-    outcome = validate(loaded, jobs=jobs, cache_dir=cache)
+    outcome = validated_outcome(loaded, jobs=jobs, cache=cache)
     if not outcome.conforms:
         report = violations_text(outcome, loaded, shown)
         if shown is not None and outcome.violations > shown:
             report += f"\n... and {outcome.violations - shown} more: run 'vetgraph validate'"
         raise NotConforming(outcome.violations, report, consequence)
+
+
+def validated_outcome(loaded: Loaded, *, jobs: int | None = None, cache: Path | None = None) -> ValidationOutcome:
+    """Validate as one step of the command's progress, counting partitions."""
+    from vetgraph.progress import current
+    from vetgraph.validation import validate
+
+    with current().step("validating against the SHACL shapes", unit="partitions") as step:
+        return validate(loaded, jobs=jobs, cache_dir=cache, progress=step.set)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -268,8 +268,9 @@ def load_graph(path: Path) -> Graph:
     return union_graph(dataset)
 
 
-def load_data(data_files: Iterable[Path]) -> tuple[Dataset, dict[URIRef, set[Path]]]:
-    """The data files as one dataset, and which file describes which subject."""
+def load_data(data_files: Iterable[Path], on_file: Callable[[], object] | None = None,
+              ) -> tuple[Dataset, dict[URIRef, set[Path]]]:
+    """The data files as one dataset, and which file describes which subject (`on_file()` after each file)."""
     from vetgraph.memory import cyclic_gc_paused
 
     dataset = new_dataset()
@@ -280,6 +281,8 @@ def load_data(data_files: Iterable[Path]) -> tuple[Dataset, dict[URIRef, set[Pat
             parse_file(path, dataset, subjects=subjects)
             for subject in subjects:
                 subject_files.setdefault(subject, set()).add(path)
+            if on_file is not None:
+                on_file()
     return dataset, subject_files
 
 
@@ -298,16 +301,20 @@ def merge(part: Dataset, into: Dataset, path: Path, subject_files: dict[URIRef, 
 def load_project(paths: Paths | None = None, data_files: Iterable[Path] | None = None) -> Loaded:
     """Ontology, shapes and data of the project (or of the given data files only). The project's data include
     the rows of its curation spreadsheets (vetgraph.curation), which raise CurationError when one has a problem."""
-    paths = paths or Paths()
-    ontology = load_graph(paths.ontology_file)
-    shapes = load_graph(paths.shapes_file)
-    files = list(data_files) if data_files is not None else rdf_files(paths.data_dir)
-    dataset, subject_files = load_data(files)
-    provenance = None
-    if data_files is None:
-        from vetgraph.curation import add_curated
+    from vetgraph.progress import current
 
-        provenance, curated_files = add_curated(dataset, subject_files, paths)
-        files.extend(curated_files)
+    paths = paths or Paths()
+    files = list(data_files) if data_files is not None else rdf_files(paths.data_dir)
+    with current().step("loading ontology, shapes and data", total=len(files) + 2, unit="files") as step:
+        ontology = load_graph(paths.ontology_file)
+        shapes = load_graph(paths.shapes_file)
+        step.update(2)
+        dataset, subject_files = load_data(files, on_file=step.update)
+        provenance = None
+        if data_files is None:
+            from vetgraph.curation import add_curated
+
+            provenance, curated_files = add_curated(dataset, subject_files, paths)
+            files.extend(curated_files)
     return Loaded(dataset=dataset, ontology=ontology, shapes=shapes, subject_files=subject_files, files=files,
                   paths=paths, provenance=provenance)

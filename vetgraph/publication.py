@@ -20,11 +20,10 @@ import shutil
 import signal
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 from vetgraph.config import BASE_IRI, DIST_DIR, PROJECT_ROOT, Paths
 from vetgraph.errors import CannotRun, NotConforming
@@ -37,6 +36,7 @@ if TYPE_CHECKING:  # the heavy modules are imported only when a build runs
     from vetgraph.dumps import Prepared
     from vetgraph.formats import Format
     from vetgraph.loading import Loaded
+    from vetgraph.progress import Progress
 
 EXIT_OK = 0
 DEFAULT_OUT = DIST_DIR
@@ -56,29 +56,6 @@ class BuildError(CannotRun):
 
 #: The data has SHACL violations; nothing was written.
 Refused = NotConforming
-
-
-class Progress:
-    """One line per step on stderr, when it is a terminal and not --quiet; records how long each step took."""
-
-    def __init__(self, total: int, enabled: bool, stream: TextIO | None = None):
-        self.total, self.enabled, self.done = total, enabled, 0
-        self.stream = stream or sys.stderr
-        self.timings: list[tuple[str, float]] = []
-        self._current: tuple[str, float] | None = None
-
-    def step(self, text: str) -> None:
-        self.finish()
-        self.done += 1
-        self._current = (text, time.perf_counter())
-        if self.enabled:
-            print(f"[{self.done:>2}/{self.total}] {text}", file=self.stream, flush=True)
-
-    def finish(self) -> None:
-        if self._current is not None:
-            text, started = self._current
-            self.timings.append((text, time.perf_counter() - started))
-            self._current = None
 
 
 @dataclass
@@ -138,12 +115,19 @@ def build(options: BuildOptions) -> BuildResult:
 
 
 def _build(options: BuildOptions) -> BuildResult:
+    from vetgraph.progress import activated
+
+    steps = _steps(options)
+    with activated(options.progress, steps=len(steps) + 3) as progress:
+        return _build_steps(options, steps, progress)
+
+
+def _build_steps(options: BuildOptions, steps: list[tuple[str, Callable[[_Context], None]]],
+                 progress: Progress) -> BuildResult:
     from vetgraph.catalog import Release, ReleaseError
     from vetgraph.cli import check_conforms
     from vetgraph.loading import load_project
 
-    steps = _steps(options)
-    progress = Progress(len(steps) + 3, options.progress)
     base_url = options.base_url if options.base_url.endswith("/") else options.base_url + "/"
     target = options.out.resolve()
     _check_target(target)
@@ -157,9 +141,8 @@ def _build(options: BuildOptions) -> BuildResult:
     if options.changes_since is not None and not options.changes_since.is_file():
         raise BuildError(f"--changes-since {options.changes_since}: no such file (the dump of the release "
                          "to compare with)")
-    progress.step("loading ontology, shapes and data")
-    loaded = load_project(options.paths)  # a LoadError names the file and line
-    progress.step("validating against the SHACL shapes")
+    loaded = load_project(options.paths)  # a LoadError names the file and line (a progress step of its own)
+    # validation by partition, a progress step of its own
     check_conforms(loaded, jobs=options.jobs, cache=options.validation_cache, consequence="nothing was written",
                    shown=SHOWN_FINDINGS)
 
@@ -174,19 +157,18 @@ def _build(options: BuildOptions) -> BuildResult:
             context = _Context(options, release, base_url, loaded, _Folder(temporary), target)
             with cyclic_gc_paused():
                 for text, run in steps:
-                    progress.step(text)
-                    run(context)
+                    with progress.step(text):
+                        run(context)
             marker.finish(release.version, (temporary / CHECKSUMS).read_bytes())
-            progress.step(f"replacing {target}")
-            temporary.chmod(0o777 & ~_umask())
-            _check_target(target)  # again: the folder may have changed while the release was written
-            _swap_in(temporary, target)
+            with progress.step(f"replacing {target}"):
+                temporary.chmod(0o777 & ~_umask())
+                _check_target(target)  # again: the folder may have changed while the release was written
+                _swap_in(temporary, target)
     except OSError as error:
         raise BuildError(f"cannot write the release: {error}") from None
     finally:
         if temporary.exists():
             shutil.rmtree(temporary, ignore_errors=True)
-    progress.finish()
     files = sorted(context.folder.files)
     return BuildResult(target, files, sum(f.size for f in context.folder.files.values()), progress.timings)
 
@@ -688,7 +670,7 @@ def run(args: argparse.Namespace) -> int:
     options = BuildOptions(
         out=args.out, base_url=args.base_url, release_file=args.release, with_labels=args.with_labels,
         changes_since=args.changes_since, jobs=args.jobs,
-        validation_cache=args.cache, progress=sys.stderr.isatty() and not args.quiet,
+        validation_cache=args.cache, progress=not args.quiet,
         site=SiteOptions(args.site_url, args.endpoint) if args.site_url else None,
     )
     if args.endpoint and not args.site_url:

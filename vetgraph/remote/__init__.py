@@ -102,6 +102,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from vetgraph.validation import add_validation_arguments
 
     add_validation_arguments(parser)
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
 
 
 def _check_iri(value: str, option: str) -> None:
@@ -125,12 +126,22 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, RemoteError) as error:
         raise UsageError(str(error)) from None
 
+    from vetgraph.progress import activated
+
+    with activated(not args.quiet):
+        return _publish(args, credentials, endpoints)
+
+
+def _publish(args: argparse.Namespace, credentials: Credentials | None, endpoints: Endpoints) -> int:
     from vetgraph.cli import load_validated
     from vetgraph.memory import release_freed_memory
 
     loaded = load_validated(jobs=args.jobs, cache=args.cache, consequence="not published")
     print(f"validated: {len(loaded.files)} data files conform to the shapes")
-    source = loaded.store().store
+    from vetgraph.progress import current
+
+    with current().step("loading the data into the embedded Oxigraph store"):
+        source = loaded.store().store
     del loaded
     release_freed_memory()
     http = HttpClient(credentials, timeout=args.timeout, retries=args.retries)

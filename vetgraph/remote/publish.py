@@ -207,7 +207,8 @@ class Publisher:
         finally:
             body.close()
 
-    def _insert(self, source: ox.Store, plan: GraphPlan, graph: str) -> int:
+    def _insert(self, source: ox.Store, plan: GraphPlan, graph: str,
+                on_batch: Callable[[int], None] = lambda n: None) -> int:
         """SPARQL Update loading: clear `graph`, then INSERT DATA in batches that never split blank nodes."""
         self._update(f"DROP SILENT GRAPH {_iri(graph)}", f"clearing <{graph}>")
         sent = 0
@@ -226,12 +227,18 @@ class Publisher:
             body = Body.of(write)
             sent += body.size
             self._update(body, f"INSERT DATA batch {number} ({len(batch)} triples) into <{graph}>")
+            on_batch(len(batch))
         return sent
 
     def _load(self, source: ox.Store, plan: GraphPlan, graph: str, bulk: bool = False) -> int:
-        if self.endpoints.protocol == "update":
-            return self._insert(source, plan, graph)
-        return self._put(source, plan, graph, bulk)
+        from vetgraph.progress import current
+
+        with current().step(f"uploading into <{graph}>", total=plan.triples, unit="triples") as step:
+            if self.endpoints.protocol == "update":
+                return self._insert(source, plan, graph, on_batch=step.update)
+            size = self._put(source, plan, graph, bulk)
+            step.update(plan.triples)  # one request: done when the store has answered
+            return size
 
     # -- the whole publish ----------------------------------------------------------------------------
     def publish(self, source: ox.Store, plans: list[GraphPlan]) -> PublishReport:

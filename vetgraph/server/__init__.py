@@ -78,12 +78,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--redirect", choices=("303",), metavar="303",
                         help="answer /id/... with 303 See Other to the document in the negotiated format "
                              "(/id/x.html, /id/x.ttl ...) instead of 200 (strict Cool URIs, as Pubby and LodView)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress lines while starting")
     parser.add_argument("--log-level", default="warning",
                         choices=("critical", "error", "warning", "info", "debug"), help="server log level")
 
 
 def run(args: argparse.Namespace) -> int:
-    from vetgraph.errors import CannotRun, UsageError
+    from vetgraph.errors import UsageError
     if args.timeout <= 0:
         raise UsageError("--timeout must be more than 0 seconds")
     if args.workers < 1:
@@ -92,12 +93,21 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--max-connections must be at least 1")
     if not args.request_timeout > 0:
         raise UsageError("--request-timeout must be more than 0 seconds")
+    from vetgraph.progress import activated
+
     paths = Paths()
     # vetgraph.cli reports what cannot be loaded (exit 2) and data that do not conform (exit 1)
-    if args.store:
-        store, prefixes, last_modified, ontology = _remote(args, paths)
-    else:
-        store, prefixes, last_modified, ontology = _validated_store(paths, args)
+    with activated(not args.quiet, steps=None if args.store else 4):  # the 4th: starting the query workers
+        if args.store:
+            store, prefixes, last_modified, ontology = _remote(args, paths)
+        else:
+            store, prefixes, last_modified, ontology = _validated_store(paths, args)
+        return _listen_and_serve(args, store, prefixes, last_modified, ontology)
+
+
+def _listen_and_serve(args: argparse.Namespace, store: Store, prefixes: dict[str, str] | None,
+                      last_modified: datetime | None, ontology: Graph | None) -> int:
+    from vetgraph.errors import CannotRun
     from vetgraph.queries import load_catalogue
 
     catalogue = load_catalogue(args.queries)
@@ -129,7 +139,10 @@ def _validated_store(paths: Paths, args: argparse.Namespace) -> Served:
 
     loaded = load_validated(paths, args.data, jobs=args.jobs, cache=args.cache,
                             consequence="the data do not conform to the shapes; fix them before serving")
-    served = _local(loaded)
+    from vetgraph.progress import current
+
+    with current().step("loading the data into the embedded Oxigraph store"):
+        served = _local(loaded)
     del loaded
     release_freed_memory()
     return served

@@ -251,7 +251,10 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await site.engine.start()
+        from vetgraph.progress import current
+
+        with current().step("starting the query workers"):  # they load the data: seconds on large data
+            await site.engine.start()
         if site.triples is None:
             with contextlib.suppress(Exception):  # a remote store may not answer yet; /health shows None
                 rows = (await asyncio.to_thread(site.store.query, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")).rows

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,15 +99,18 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def validate(loaded: Loaded, jobs: int | None = None, cache_dir: Path | None = None) -> ValidationOutcome:
+def validate(loaded: Loaded, jobs: int | None = None, cache_dir: Path | None = None,
+             progress: Callable[[int, int], None] | None = None) -> ValidationOutcome:
     """Validate the loaded project's data (all named graphs together) against its shapes: pySHACL on
     partitions of the focus nodes in `jobs` processes (default: the usable cores; results equal to one
     pySHACL run, see vetgraph.validation.partitioned), or one plain pySHACL run on data too small for
-    partitioning to pay. With `cache_dir`, unchanged partitions keep their results."""
+    partitioning to pay. With `cache_dir`, unchanged partitions keep their results. `progress(done, total)`
+    hears of each validated partition."""
     from vetgraph.validation.partitioned import validate_partitioned
 
     _conforms, report_graph = validate_partitioned(
-        loaded.dataset, loaded.shapes, loaded.ontology, jobs=jobs, cache_dir=cache_dir, **PYSHACL_OPTIONS
+        loaded.dataset, loaded.shapes, loaded.ontology, jobs=jobs, cache_dir=cache_dir, progress=progress,
+        **PYSHACL_OPTIONS
     )
     from vetgraph.release_checks import check_release  # what the release needs and SHACL cannot see
 
@@ -251,8 +255,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    loaded = load_project(Paths(), data_files=args.data)  # vetgraph.cli reports what cannot be loaded
-    outcome = validate(loaded, jobs=args.jobs, cache_dir=args.cache)
+    from vetgraph.progress import activated
+
+    with activated(not args.quiet, steps=2):  # progress on stderr; the report below goes to stdout
+        loaded = load_project(Paths(), data_files=args.data)  # vetgraph.cli reports what cannot be loaded
+        from vetgraph.cli import validated_outcome
+
+        outcome = validated_outcome(loaded, jobs=args.jobs, cache=args.cache)
     if args.format == "turtle":
         sys.stdout.write(outcome.report_graph.serialize(format="turtle"))
     elif args.format == "json":

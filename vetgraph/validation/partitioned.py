@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 
 from rdflib import ConjunctiveGraph, Graph
 
@@ -52,6 +53,7 @@ def validate_partitioned(
     partitions: int | None = None,
     cache_dir: os.PathLike | str | None = None,
     plain_below: int = PLAIN_BELOW,
+    progress: Callable[[int, int], None] | None = None,
     **pyshacl_options: object,
 ) -> tuple[bool, Graph]:
     """Validate `data_graph` (a graph, or a dataset: the union of its graphs) against `shapes` with pySHACL,
@@ -61,7 +63,8 @@ def validate_partitioned(
     data of fewer than `plain_below` statements (where partitioning does not pay) unless a number of
     `partitions` is asked for.
     With `cache_dir`, each partition's results are kept there and reused while the partition's closure, the
-    shapes, the ontology and the options stay the same (incremental validation); a plain run uses no cache."""
+    shapes, the ontology and the options stay the same (incremental validation); a plain run uses no cache.
+    `progress(done, total)` hears of each validated partition (a plain run is one)."""
     jobs = jobs or default_jobs()
     inference = pyshacl_options.get("inference")
     started = time.perf_counter()
@@ -72,12 +75,12 @@ def validate_partitioned(
         if partitions is None and (statements := len(data_graph)) < plain_below:
             log.info("validating the whole graph at once: %d statements, below %d", statements, plain_below)
             # The lifted shapes, as the partitions get them: faster, and the same report at every size.
-            return validate_plain(data_graph, lifted, ontology, pyshacl_options)
+            return _counted(progress, lambda: validate_plain(data_graph, lifted, ontology, pyshacl_options))
         plan_ = plan(data_graph, lifted, ontology, partitions=partitions)
         shapes = lifted
     except Unpartitionable as reason:
         log.info("validating the whole graph at once: %s", reason)
-        return validate_plain(data_graph, shapes, ontology, pyshacl_options)
+        return _counted(progress, lambda: validate_plain(data_graph, shapes, ontology, pyshacl_options))
     planned = time.perf_counter()
     index = index_for(data_graph, ontology, plan_)
     log.info(
@@ -88,7 +91,7 @@ def validate_partitioned(
         time.perf_counter() - planned,
     )
     cache = ResultCache(cache_dir, shapes, ontology, pyshacl_options) if cache_dir is not None else None
-    parts = validate_parts(shapes, plan_, index, pyshacl_options, cache, jobs)
+    parts = validate_parts(shapes, plan_, index, pyshacl_options, cache, jobs, progress)
     log.info(
         "validated %d partition triples (%.2fx the data; %d of %d partitions from the cache) in %.1f s",
         sum(part[2] for part in parts),
@@ -98,6 +101,17 @@ def validate_partitioned(
         time.perf_counter() - started,
     )
     return merge(parts, pyshacl_options)
+
+
+def _counted(progress: Callable[[int, int], None] | None, run: Callable[[], tuple[bool, Graph]]
+             ) -> tuple[bool, Graph]:
+    """A plain run reported as one partition."""
+    if progress:
+        progress(0, 1)
+    result = run()
+    if progress:
+        progress(1, 1)
+    return result
 
 
 def validate_plain(data_graph: Graph, shapes: Graph, ontology: Graph | None, options: dict) -> tuple[bool, Graph]:

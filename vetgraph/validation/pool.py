@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rdflib import Graph
@@ -48,13 +49,17 @@ def default_jobs() -> int:
 
 
 def validate_parts(
-    shapes: Graph, plan_: Plan, index: Index, options: dict, cache: ResultCache | None, jobs: int
+    shapes: Graph, plan_: Plan, index: Index, options: dict, cache: ResultCache | None, jobs: int,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Part]:
     """Every partition of `plan_` validated, in `jobs` forked processes (in this one when there is one job or
-    one partition, or no fork on this platform), in partition order."""
+    one partition, or no fork on this platform), in partition order; `progress(done, total)` as they finish."""
     global _FORKED
     _FORKED = _Work(shapes, plan_, index, options, cache)
     indexes = range(len(plan_.partitions))
+    report = progress or (lambda done, total: None)
+    report(0, len(indexes))
+    parts: list[Part] = []
     try:
         if jobs > 1 and len(plan_.partitions) > 1 and "fork" in multiprocessing.get_all_start_methods():
             # Keep the cyclic GC of the workers away from the inherited graph: a collection writes to every
@@ -63,11 +68,15 @@ def validate_parts(
             try:
                 pool_size = min(jobs, len(plan_.partitions))
                 with multiprocessing.get_context("fork").Pool(pool_size, maxtasksperchild=TASKS_PER_WORKER) as pool:
-                    parts = list(pool.imap_unordered(_validate_part, indexes))
+                    for part in pool.imap_unordered(_validate_part, indexes):
+                        parts.append(part)
+                        report(len(parts), len(indexes))
             finally:
                 gc.unfreeze()
         else:
-            parts = [_validate_part(i) for i in indexes]
+            for i in indexes:
+                parts.append(_validate_part(i))
+                report(len(parts), len(indexes))
     finally:
         _FORKED = None
     return sorted(parts, key=lambda part: part[0])
