@@ -166,10 +166,11 @@ class OxigraphStore(Store):
         self.store = store or ox.Store()
 
     @classmethod
-    def from_dataset(cls, dataset: Dataset) -> OxigraphStore:
+    def from_dataset(cls, dataset: Dataset, store: ox.Store | None = None) -> OxigraphStore:
+        """The dataset's statements in `store` (default: a new in-memory store)."""
         from vetgraph.memory import cyclic_gc_paused
 
-        store = ox.Store()
+        store = ox.Store() if store is None else store
         with cyclic_gc_paused():  # a million new quads beside the dataset's objects: no garbage to look for
             quads = []
             for s, p, o, g in dataset.quads((None, None, None, None)):

@@ -58,6 +58,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from vetgraph.validation import add_validation_arguments
 
     add_validation_arguments(parser)
+    from vetgraph.server.persisted import default_store_dir
+
+    parser.add_argument("--store-dir", type=Path, default=None, metavar="DIR",
+                        help="where validated data are kept as an Oxigraph store for the next start (default: "
+                             f"{default_store_dir()}); unchanged data are served at once, without validating "
+                             "or loading them again")
     parser.add_argument("--dist", type=Path, default=DIST_DIR, metavar="DIR",
                         help="build outputs to serve under /download/ (default: dist/; see vetgraph build)")
     parser.add_argument("--queries", type=Path, metavar="DIR", help="folder of stored queries (default: queries/)")
@@ -97,16 +103,17 @@ def run(args: argparse.Namespace) -> int:
 
     paths = Paths()
     # vetgraph.cli reports what cannot be loaded (exit 2) and data that do not conform (exit 1)
-    with activated(not args.quiet, steps=None if args.store else 4):  # the 4th: starting the query workers
+    with activated(not args.quiet):  # how many steps depends on whether the stored data are still current
+        store_path = None
         if args.store:
             store, prefixes, last_modified, ontology = _remote(args, paths)
         else:
-            store, prefixes, last_modified, ontology = _validated_store(paths, args)
-        return _listen_and_serve(args, store, prefixes, last_modified, ontology)
+            (store, prefixes, last_modified, ontology), store_path = _validated_store(paths, args)
+        return _listen_and_serve(args, store, prefixes, last_modified, ontology, store_path)
 
 
 def _listen_and_serve(args: argparse.Namespace, store: Store, prefixes: dict[str, str] | None,
-                      last_modified: datetime | None, ontology: Graph | None) -> int:
+                      last_modified: datetime | None, ontology: Graph | None, store_path: Path | None) -> int:
     from vetgraph.errors import CannotRun
     from vetgraph.queries import load_catalogue
 
@@ -127,36 +134,36 @@ def _listen_and_serve(args: argparse.Namespace, store: Store, prefixes: dict[str
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if family == socket.AF_INET6 else args.host
     base_url = args.base_url or f"http://{host}:{port}/"
-    return _serve(args, sock, base_url, store, ontology, catalogue, prefixes, last_modified)
+    return _serve(args, sock, base_url, store, ontology, catalogue, prefixes, last_modified, store_path)
 
 
-def _validated_store(paths: Paths, args: argparse.Namespace) -> Served:
-    """The project's data in the embedded store if they conform to the shapes (else NotConforming). The
-    rdflib graphs that validation needs are dropped before serving: the store holds everything the server
-    reads (the graphs would take about as much memory again)."""
+def _validated_store(paths: Paths, args: argparse.Namespace) -> tuple[Served, Path]:
+    """The project's data, validated, in the persistent store of --store-dir (vetgraph.server.persisted):
+    opened as it is when the data did not change, else validated (NotConforming when they do not conform)
+    and stored first. The rdflib graphs of a validation are dropped before serving: the store holds
+    everything the server reads. Also returns the store's folder, which the query workers open."""
     from vetgraph.cli import load_validated
+    from vetgraph.errors import CannotRun
+    from vetgraph.loading import load_graph
     from vetgraph.memory import release_freed_memory
+    from vetgraph.server.persisted import default_store_dir, open_or_build
+    from vetgraph.store import OxigraphStore
 
-    loaded = load_validated(paths, args.data, jobs=args.jobs, cache=args.cache,
-                            consequence="the data do not conform to the shapes; fix them before serving")
-    from vetgraph.progress import current
+    def validated() -> Loaded:
+        return load_validated(paths, args.data, jobs=args.jobs, cache=args.cache,
+                              consequence="the data do not conform to the shapes; fix them before serving")
 
-    with current().step("loading the data into the embedded Oxigraph store"):
-        served = _local(loaded)
-    del loaded
+    store_dir = args.store_dir or default_store_dir()
+    try:
+        opened = open_or_build(store_dir, paths, args.data, validated)
+    except OSError as error:
+        if error.filename is None:
+            raise
+        raise CannotRun(f"--store-dir {store_dir}: {error.strerror or error} ({error.filename})") from None
     release_freed_memory()
-    return served
-
-
-def _local(loaded: Loaded) -> Served:
-    from datetime import timezone
-
-    store = loaded.store()
-    prefixes = {prefix: str(ns) for prefix, ns in loaded.dataset.namespaces() if prefix}
-    files = [Path(f) for f in loaded.files] + [loaded.paths.ontology_file]
-    mtimes = [f.stat().st_mtime for f in files if f.is_file()]
-    last_modified = datetime.fromtimestamp(max(mtimes), tz=timezone.utc) if mtimes else None
-    return store, prefixes, last_modified, loaded.ontology
+    ontology = load_graph(paths.ontology_file)
+    args.served_store = opened  # held (with its shared lock) while the server runs
+    return (OxigraphStore(opened.store), opened.prefixes, opened.last_modified, ontology), opened.path
 
 
 def _remote(args: argparse.Namespace, paths: Paths) -> Served:
@@ -174,6 +181,7 @@ def _remote(args: argparse.Namespace, paths: Paths) -> Served:
 def _serve(
     args: argparse.Namespace, sock: socket.socket, base_url: str, store: Store, ontology: Graph | None,
     catalogue: dict[str, StoredQuery], prefixes: dict[str, str] | None, last_modified: datetime | None,
+    store_path: Path | None = None,
 ) -> int:
     from vetgraph.server.app import create_app
     from vetgraph.server.connections import serve
@@ -185,6 +193,7 @@ def _serve(
         worker_memory=args.worker_memory_mb * 2**20 if args.worker_memory_mb else None,
         max_body_bytes=args.max_body_kb * 1024, max_result_bytes=int(args.max_result_mb * 2**20),
         cache_bytes=args.cache_mb * 2**20, last_modified=last_modified, redirect=args.redirect == "303",
+        store_path=store_path,
     )
     print(f"vetgraph serving {'the remote store ' + args.store if args.store else 'the validated data'} "
           f"at {base_url}", flush=True)

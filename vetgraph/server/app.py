@@ -215,18 +215,22 @@ def create_app(
     engine: Engine | None = None,
     last_modified: datetime | None = None,
     redirect: bool = False,
+    store_path: Path | None = None,
 ) -> Starlette:
     """The vetgraph linked-data server over `store`.
 
     `base_url` is where the server is reached; the data's IRI base maps onto it. `timeout` (seconds) holds
     for every query; `workers` worker processes run queries on an Oxigraph store (`worker_memory` bytes of
-    address space each, None: unlimited). `cache_bytes` = 0 turns the page and result caches off. `redirect`:
-    /id/... answers 303 See Other to its document instead of 200."""
+    address space each, None: unlimited); with `store_path` (the folder of the finished on-disk store that
+    `store` reads, see vetgraph.server.persisted) they open it read-only instead of each loading a copy.
+    `cache_bytes` = 0 turns the page and result caches off. `redirect`: /id/... answers 303 See Other to its
+    document instead of 200."""
     if engine is None:
         if isinstance(store, OxigraphStore):
             import pyoxigraph as ox
 
-            engine = WorkerPool(written(store.store.dump(format=ox.RdfFormat.N_QUADS)), size=workers,
+            data = store_path or written(store.store.dump(format=ox.RdfFormat.N_QUADS))
+            engine = WorkerPool(data, size=workers,
                                 max_result_bytes=max_result_bytes, memory_limit=worker_memory)
         else:
             engine = ThreadEngine(store, max_result_bytes=max_result_bytes)

@@ -38,6 +38,7 @@ from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
@@ -245,14 +246,18 @@ def _let_go_of_the_fork_server() -> None:
         holder._forkserver_alive_fd = None  # type: ignore[union-attr]
 
 
-def _worker_main(conn: Connection, memory_limit: int | None) -> None:
-    """Entry point of a worker process: load the dump, lock down, answer queries until the pipe closes."""
+def _worker_main(conn: Connection, memory_limit: int | None, store_path: str | None = None) -> None:
+    """Entry point of a worker process: open the finished store read-only (`store_path`) or load the dump
+    sent through the pipe, lock down, answer queries until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
     _let_go_of_the_fork_server()
-    store = ox.Store()
     try:
-        store.load(conn.recv_bytes(), format=ox.RdfFormat.N_QUADS)
+        if store_path is not None:  # opened read-only: any number of processes may, in milliseconds
+            store = ox.Store.read_only(store_path)
+        else:
+            store = ox.Store()
+            store.load(conn.recv_bytes(), format=ox.RdfFormat.N_QUADS)
         _lock_down(memory_limit)
         conn.send(("ready", len(store)))
         while True:
@@ -319,7 +324,7 @@ class WorkerPool(Engine):
 
     def __init__(
         self,
-        dump: bytes,
+        dump: bytes | Path,
         *,
         size: int = 2,
         long_slots: int | None = None,
@@ -338,7 +343,9 @@ class WorkerPool(Engine):
         self.max_result_bytes = max_result_bytes
         self.memory_limit = memory_limit
         self.start_timeout = start_timeout
-        self._dump = dump
+        # the data: N-Quads each worker loads into memory, or the folder of a finished store it opens read-only
+        self._dump = dump if isinstance(dump, bytes) else None
+        self._store_path = None if isinstance(dump, bytes) else str(dump)
         self._context = _context()
         self._lane: set[_Worker] = set()  # workers for new queries, idle or busy
         self._idle: deque[_Worker] = deque()
@@ -367,7 +374,8 @@ class WorkerPool(Engine):
 
     def _start_process(self) -> _Worker:
         parent, child = self._context.Pipe()
-        process = self._context.Process(target=_worker_main, args=(child, self.memory_limit), daemon=True)
+        process = self._context.Process(target=_worker_main, args=(child, self.memory_limit, self._store_path),
+                                        daemon=True)
         try:
             process.start()
         except Exception:
@@ -375,7 +383,8 @@ class WorkerPool(Engine):
             raise
         finally:
             child.close()
-        parent.send_bytes(self._dump)
+        if self._dump is not None:
+            parent.send_bytes(self._dump)
         return _Worker(process, parent)
 
     async def _start_worker(self) -> _Worker:
