@@ -88,8 +88,11 @@ def fingerprint(files: Iterable[Path]) -> str:
     for path in files:
         digest.update(f"{Path(path).resolve()}\n".encode())
         if path.is_file():
-            with path.open("rb") as stream:
-                digest.update(hashlib.file_digest(stream, "sha256").digest())
+            content = hashlib.sha256()
+            with path.open("rb") as stream:  # hashlib.file_digest is Python 3.11+
+                for block in iter(lambda: stream.read(2**20), b""):
+                    content.update(block)
+            digest.update(content.digest())
         else:
             digest.update(b"missing\n")
     return digest.hexdigest()[:32]
