@@ -180,3 +180,28 @@ def test_an_unusable_store_dir_is_one_line_exit_2(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=120, env={**os.environ})
     assert done.returncode == 2
     assert done.stderr.startswith("vetgraph serve: --store-dir ") and done.stderr.count("\n") == 1, done.stderr
+
+
+LOCKED_DOWN = """
+import os, sys
+from vetgraph.server.workers import _lock_down
+folder = sys.argv[1]
+_lock_down(None, folder)
+opened = [os.open(os.path.join(folder, name), os.O_RDONLY) for name in sorted(os.listdir(folder))]
+try:
+    os.open(os.path.join(folder, sorted(os.listdir(folder))[0]), os.O_RDONLY)
+except OSError:
+    print("locked", len(opened))
+"""
+
+
+def test_a_locked_down_worker_can_still_open_every_table_file_of_its_store(tmp_path: Path) -> None:
+    """A large store has dozens of table files that RocksDB opens only when a query first reads them (a 1000x
+    store's workers failed to start when the lock-down left no descriptor for them); nothing beyond them."""
+    store = tmp_path / "store"
+    store.mkdir()
+    for number in range(40):
+        (store / f"{number:06d}.sst").write_bytes(b"")
+    done = subprocess.run([sys.executable, "-c", LOCKED_DOWN, str(store)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.stdout.strip() == "locked 40", done.stderr

@@ -159,13 +159,16 @@ class _CappedSink(io.BytesIO):
         return super().write(data)
 
 
-def _lock_down(memory_limit: int | None) -> None:
-    """No new file descriptors (so no sockets) from now on; optionally a cap on the address space."""
+def _lock_down(memory_limit: int | None, store_path: str | None = None) -> None:
+    """No new file descriptors (so no sockets) from now on, but for the table files of an on-disk store,
+    which RocksDB opens when a query first reads them (a 1000x store has dozens); optionally a cap on the
+    address space."""
     import resource
 
     lowest_free = os.dup(0)
     os.close(lowest_free)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (lowest_free, lowest_free))
+    table_files = len(os.listdir(store_path)) if store_path is not None else 0
+    resource.setrlimit(resource.RLIMIT_NOFILE, (lowest_free + table_files, lowest_free + table_files))
     if memory_limit:
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
 
@@ -258,7 +261,7 @@ def _worker_main(conn: Connection, memory_limit: int | None, store_path: str | N
         else:
             store = ox.Store()
             store.load(conn.recv_bytes(), format=ox.RdfFormat.N_QUADS)
-        _lock_down(memory_limit)
+        _lock_down(memory_limit, store_path)
         conn.send(("ready", len(store)))
         while True:
             conn.send(_execute(store, *conn.recv()))
