@@ -353,3 +353,30 @@ ex:CustomShape a sh:NodeShape ; sh:targetClass ex:Thing ;
     lifted_conforms, lifted_report, _ = pyshacl.validate(data, shacl_graph=lifted, **OPTIONS)
     assert URIRef("http://example.org/w") in {key[0] for key in result_keys(report)}  # only the custom target
     assert (lifted_conforms, result_keys(lifted_report)) == (conforms, result_keys(report))
+
+
+def _signal_dispositions(index: int) -> tuple[int, object, object]:
+    """Run in a pool worker instead of a partition's validation: what SIGTERM and SIGINT do there."""
+    import signal
+
+    return index, signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+
+
+def test_pool_workers_take_sigterm_as_the_os_does_whatever_handler_the_command_set(monkeypatch):
+    """Regression: `build` turns SIGTERM into Ctrl-C with a Python handler, which the forked validation workers
+    inherited; the pool stops its workers with SIGTERM when its with-block ends, and a worker blocked on the
+    pool's queue lock did not die, so `build --jobs 2` hung for ever in the pool's join (seen once in a full
+    run). The workers must have the default SIGTERM disposition and ignore SIGINT."""
+    import signal
+    from types import SimpleNamespace
+
+    from vetgraph.validation import pool
+
+    monkeypatch.setattr(pool, "_validate_part", _signal_dispositions)  # the forked workers inherit the patched module
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    try:
+        parts = pool.validate_parts(Graph(), SimpleNamespace(partitions=[0, 1, 2, 3]), None, {}, None, jobs=2)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert [part[0] for part in parts] == [0, 1, 2, 3]
+    assert {part[1:] for part in parts} == {(signal.SIG_DFL, signal.SIG_IGN)}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -67,7 +68,8 @@ def validate_parts(
             gc.freeze()
             try:
                 pool_size = min(jobs, len(plan_.partitions))
-                with multiprocessing.get_context("fork").Pool(pool_size, maxtasksperchild=TASKS_PER_WORKER) as pool:
+                with multiprocessing.get_context("fork").Pool(pool_size, initializer=_default_signals,
+                                                              maxtasksperchild=TASKS_PER_WORKER) as pool:
                     for part in pool.imap_unordered(_validate_part, indexes):
                         parts.append(part)
                         report(len(parts), len(indexes))
@@ -80,6 +82,14 @@ def validate_parts(
     finally:
         _FORKED = None
     return sorted(parts, key=lambda part: part[0])
+
+
+def _default_signals() -> None:
+    """A worker takes SIGTERM and SIGINT as the operating system does: the pool stops its workers with SIGTERM
+    (also when a with-block ends), and a Python-level handler inherited from a command (build treats SIGTERM
+    as Ctrl-C) left a worker blocked on the pool's queue lock alive, and the pool's join waiting for ever."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops the pool
 
 
 def _validate_part(index: int) -> Part:
