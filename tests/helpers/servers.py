@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -126,7 +126,36 @@ class Seen:
     body_size: int
 
 
-class FakeServer:
+_Server = TypeVar("_Server", bound="LoopbackHTTPServer")
+
+
+class LoopbackHTTPServer:
+    """A stdlib HTTP server on a free loopback port, run in a thread by `with`: the life cycle that the test
+    stand-ins share (set `self.httpd` in __init__)."""
+
+    httpd: ThreadingHTTPServer
+
+    def start(self, handler: type[BaseHTTPRequestHandler], server: type[ThreadingHTTPServer] = ThreadingHTTPServer,
+              ) -> None:
+        self.httpd = server(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __enter__(self: _Server) -> _Server:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)
+
+
+class FakeServer(LoopbackHTTPServer):
     """Answers requests from a script, in order (the last answer repeats); records every request."""
 
     def __init__(self, answers: list[Answer]):
@@ -164,20 +193,7 @@ class FakeServer:
 
             do_GET = do_POST = do_PUT = do_DELETE = _handle
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def __enter__(self) -> FakeServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.start(Handler)
 
 
 

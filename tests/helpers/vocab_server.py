@@ -20,6 +20,8 @@ from typing import Any
 
 from rdflib import Graph, URIRef
 
+from tests.helpers.servers import LoopbackHTTPServer
+
 SLOW_SECONDS = 3.0
 HUGE_BYTES = 300_000
 
@@ -29,7 +31,7 @@ class _QuietServer(ThreadingHTTPServer):
         pass  # a client that gives up (timeout, size cap) closes the socket: expected, not worth a traceback
 
 
-class VocabServer:
+class VocabServer(LoopbackHTTPServer):
     """Start with `with VocabServer(graph) as server:`; `server.resolve` gives the --resolve arguments."""
 
     HOSTS = ("publications.europa.eu", "eurovoc.europa.eu", "data.europa.eu", "doi.org")
@@ -41,26 +43,11 @@ class VocabServer:
         self.user_agents: set[str] = set()
         self.once: set[str] = set()
         self.lock = threading.Lock()
-        self.httpd = _QuietServer(("127.0.0.1", 0), self._handler())
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.start(self._handler(), _QuietServer)
 
     @property
     def resolve(self) -> list[str]:
         return [arg for host in self.HOSTS for arg in ("--resolve", f"{host}={self.base}")]
-
-    def __enter__(self) -> VocabServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)
 
     def first_time(self, key: str) -> bool:
         with self.lock:
