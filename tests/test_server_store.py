@@ -205,3 +205,36 @@ def test_a_locked_down_worker_can_still_open_every_table_file_of_its_store(tmp_p
     done = subprocess.run([sys.executable, "-c", LOCKED_DOWN, str(store)], capture_output=True, text=True,
                           timeout=60)
     assert done.stdout.strip() == "locked 40", done.stderr
+
+
+def _worker_files(store: Path, in_memory_up_to: int) -> tuple[str, list[str]]:
+    """The answer of a worker over the finished store `store`, and the store files its process holds open."""
+    import asyncio
+
+    from vetgraph.server.workers import QueryRequest, WorkerPool
+
+    async def scenario() -> tuple[str, list[str]]:
+        pool = WorkerPool(store, size=1, in_memory_up_to=in_memory_up_to)
+        await pool.start()
+        try:
+            answer = await pool.run(QueryRequest(COUNT, "csv", None, 30.0))
+            pid = next(iter(pool._lane)).process.pid
+            held = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+            return answer.body.decode(), [path for path in held if path.startswith(str(store))]
+        finally:
+            await pool.close()
+
+    return asyncio.run(scenario())
+
+
+def test_workers_copy_a_small_store_into_memory_and_read_a_large_one_on_disk(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    on_disk = ox.Store(str(store))
+    on_disk.bulk_load(path=str(_data(tmp_path / "data")), format=ox.RdfFormat.TRIG)
+    statements = len(on_disk)
+    on_disk.flush()
+    del on_disk
+    copied, copy_files = _worker_files(store, in_memory_up_to=statements)
+    read, disk_files = _worker_files(store, in_memory_up_to=statements - 1)
+    assert copied == read == f"n\r\n{statements}\r\n"
+    assert copy_files == [] and disk_files != []

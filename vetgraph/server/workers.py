@@ -55,6 +55,9 @@ log = logging.getLogger("vetgraph.server")
 #: queries take milliseconds; a person's ad-hoc query that takes longer can wait a little for CPU).
 LONG_AFTER = 0.25
 LOW_PRIORITY = 19  # the nice value of a long-lane worker
+#: Workers copy a finished store into memory up to this many statements (`_open_store`): the 100x corpus
+#: (119k) is copied in 0.7 s; the 1000x one (1.2M) stays on disk so that a restart takes seconds.
+IN_MEMORY_UP_TO = 500_000
 
 
 class EngineBusy(Exception):
@@ -249,19 +252,34 @@ def _let_go_of_the_fork_server() -> None:
         holder._forkserver_alive_fd = None  # type: ignore[union-attr]
 
 
-def _worker_main(conn: Connection, memory_limit: int | None, store_path: str | None = None) -> None:
-    """Entry point of a worker process: open the finished store read-only (`store_path`) or load the dump
-    sent through the pipe, lock down, answer queries until the pipe closes."""
+def _open_store(store_path: str, in_memory_up_to: int) -> tuple[ox.Store, bool]:
+    """The finished store, opened read-only (any number of processes may, in milliseconds), or an
+    in-memory copy of it when it holds at most `in_memory_up_to` statements: a query on the copy reads no
+    RocksDB blocks and takes about 40 % less time on small data; a large store stays on disk so that a
+    worker starts in milliseconds and does not hold a copy. The second value: whether it stayed on disk."""
+    on_disk = ox.Store.read_only(store_path)
+    if len(on_disk) > in_memory_up_to:
+        return on_disk, True
+    copy = ox.Store()
+    copy.bulk_extend(on_disk)
+    return copy, False  # the on-disk store is closed when `on_disk` goes, with its files
+
+
+def _worker_main(conn: Connection, memory_limit: int | None, store_path: str | None = None,
+                 in_memory_up_to: int = 0) -> None:
+    """Entry point of a worker process: open the finished store (`store_path`, see `_open_store`) or load
+    the dump sent through the pipe, lock down, answer queries until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
     _let_go_of_the_fork_server()
     try:
-        if store_path is not None:  # opened read-only: any number of processes may, in milliseconds
-            store = ox.Store.read_only(store_path)
+        on_disk = False
+        if store_path is not None:
+            store, on_disk = _open_store(store_path, in_memory_up_to)
         else:
             store = ox.Store()
             store.load(conn.recv_bytes(), format=ox.RdfFormat.N_QUADS)
-        _lock_down(memory_limit, store_path)
+        _lock_down(memory_limit, store_path if on_disk else None)
         conn.send(("ready", len(store)))
         while True:
             conn.send(_execute(store, *conn.recv()))
@@ -335,6 +353,7 @@ class WorkerPool(Engine):
         long_after: float = LONG_AFTER,
         max_result_bytes: int = 16 * 2**20,
         memory_limit: int | None = None,
+        in_memory_up_to: int = IN_MEMORY_UP_TO,
         start_timeout: float = 120.0,
     ):
         if size < 1:
@@ -345,6 +364,7 @@ class WorkerPool(Engine):
         self.long_after = long_after
         self.max_result_bytes = max_result_bytes
         self.memory_limit = memory_limit
+        self.in_memory_up_to = in_memory_up_to
         self.start_timeout = start_timeout
         # the data: N-Quads each worker loads into memory, or the folder of a finished store it opens read-only
         self._dump = dump if isinstance(dump, bytes) else None
@@ -377,8 +397,8 @@ class WorkerPool(Engine):
 
     def _start_process(self) -> _Worker:
         parent, child = self._context.Pipe()
-        process = self._context.Process(target=_worker_main, args=(child, self.memory_limit, self._store_path),
-                                        daemon=True)
+        process = self._context.Process(target=_worker_main, args=(child, self.memory_limit, self._store_path,
+                                                                           self.in_memory_up_to), daemon=True)
         try:
             process.start()
         except Exception:
