@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from tests.helpers.servers import MARGIN, PATHOLOGICAL, start_serve, stop_process
+from vetgraph.server.connections import MAX_HEAD_BYTES
 
 pytestmark = pytest.mark.slow
 SIMPLE = "SELECT ?n {{ <https://w3id.org/vetgraph/id/insight/{i}> <https://w3id.org/vetgraph/def#number> ?n }}"
@@ -165,6 +166,45 @@ def test_half_sent_requests_are_closed_at_the_request_timeout(stderr_file: Path)
         trickle.close()
         body.close()
         assert httpx.get(url + "health", timeout=5).status_code == 200
+    finally:
+        stop_process(process)
+    assert "Traceback" not in stderr_file.read_text()
+
+
+def _answers(connection: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection."""
+    connection.settimeout(10)
+    received = b""
+    while chunk := connection.recv(65536):
+        received += chunk
+    return received
+
+
+def test_an_endless_request_head_gets_431_and_a_large_body_or_pipelined_requests_do_not(stderr_file: Path) -> None:
+    """The parser keeps an unfinished head in memory: beyond MAX_HEAD_BYTES the connection is answered 431 and
+    closed (h11, uvicorn's other parser, stops at the same size). A query body ten times that size, and
+    requests pipelined in one packet, are not heads and pass."""
+    with stderr_file.open("w") as err:
+        process, url = start_serve(["--dist", "/nonexistent"], stderr=err)
+    try:
+        endless = socket.create_connection(_address(url), timeout=5)
+        endless.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        with contextlib.suppress(OSError):  # the server may close while the rest is still being sent
+            for _ in range(MAX_HEAD_BYTES // 1000 + 2):
+                endless.sendall(b"X-Filler: " + b"x" * 988 + b"\r\n")
+        answer = _answers(endless)
+        assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
+        endless.close()
+
+        padding = "#" + "x" * (10 * MAX_HEAD_BYTES) + "\n"  # a comment: the query stays the same
+        body = (padding + SIMPLE.format(i=7)).encode()
+        pipelined = socket.create_connection(_address(url), timeout=5)
+        request = (b"POST /sparql HTTP/1.1\r\nHost: x\r\nAccept: text/csv\r\n"
+                   b"Content-Type: application/sparql-query\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        pipelined.sendall(request + request.replace(b"HTTP/1.1\r\n", b"HTTP/1.1\r\nConnection: close\r\n", 1))
+        answers = _answers(pipelined)
+        assert answers.count(b"HTTP/1.1 200 OK") == 2, answers[:500]
+        pipelined.close()
     finally:
         stop_process(process)
     assert "Traceback" not in stderr_file.read_text()

@@ -12,8 +12,13 @@ traceback for each failure and the server stops answering. Here:
   with 503;
 * a connection must deliver each whole request (head and body) within `request_timeout` seconds from
   when it opens or its previous answer was sent; trickling bytes does not reset the clock;
+* a request head (request line and headers) may be at most `MAX_HEAD_BYTES` long, or 431 closes the
+  connection: the parser keeps a head in memory until it is whole;
 * such pressure, and `accept` failures should the descriptors still run out, are logged at most once
   per `LOG_INTERVAL` seconds, as counts.
+
+The HTTP parser is httptools (llhttp, in C) on uvloop: the pure-Python h11 parser and asyncio's loop cost
+the endpoint about a third of its throughput on small queries (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -28,18 +33,30 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import h11
 import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 log = logging.getLogger("vetgraph.server")
 LOG_INTERVAL = 10.0
 #: Descriptors kept free for everything but connections: worker pipes, served files, logs, the listener.
 RESERVED_FDS = 64
+#: The longest request head accepted, as h11's default (uvicorn's other parser).
+MAX_HEAD_BYTES = 16 * 1024
 _OUT_OF_RESOURCES = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
-_BUSY = (b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n"
-         b"x-content-type-options: nosniff\r\nretry-after: 5\r\nconnection: close\r\ncontent-length: 52\r\n\r\n"
-         b"the server has too many open connections; try again\n")
+
+
+def _plain_answer(status: str, text: str, *headers: str) -> bytes:
+    """A whole HTTP answer written before any ASGI app sees the request; the connection closes after it."""
+    body = text.encode()
+    head = [f"HTTP/1.1 {status}", "content-type: text/plain; charset=utf-8", "x-content-type-options: nosniff",
+            *headers, "connection: close", f"content-length: {len(body)}"]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+_BUSY = _plain_answer("503 Service Unavailable", "the server has too many open connections; try again\n",
+                      "retry-after: 5")
+_HEAD_TOO_LONG = _plain_answer("431 Request Header Fields Too Large",
+                               f"the request line and headers are longer than {MAX_HEAD_BYTES} bytes\n")
 
 
 def descriptor_budget(max_connections: int) -> tuple[int, int]:
@@ -74,7 +91,7 @@ class ConnectionGuard:
         self._counts: Counter[str] = Counter()
         self._next_log = 0.0
 
-    def opened(self, conn: H11Protocol) -> bool:
+    def opened(self, conn: GuardedProtocol) -> bool:
         """Admit a new connection, closing the oldest waiting one if the bound is reached; False: refused."""
         if len(self.open) >= self.max_connections:
             victim = next(iter(self._waiting), None)
@@ -89,30 +106,29 @@ class ConnectionGuard:
         self.update(conn)
         return True
 
-    def update(self, conn: H11Protocol) -> None:
+    def update(self, conn: GuardedProtocol) -> None:
         """Start the request clock when the connection waits for a request; stop it once one is whole."""
         if conn not in self.open:
             return
-        whole = conn.conn.their_state in (h11.DONE, h11.MUST_CLOSE, h11.CLOSED, h11.ERROR)
-        if whole:
+        if conn.answering:
             handle = self._waiting.pop(conn, None)
             if handle is not None:
                 handle.cancel()
         elif conn not in self._waiting:
             self._waiting[conn] = asyncio.get_running_loop().call_later(self.request_timeout, self._expire, conn)
 
-    def closed(self, conn: H11Protocol) -> None:
+    def closed(self, conn: GuardedProtocol) -> None:
         self.open.discard(conn)
         handle = self._waiting.pop(conn, None)
         if handle is not None:
             handle.cancel()
 
-    def _expire(self, conn: H11Protocol) -> None:
+    def _expire(self, conn: GuardedProtocol) -> None:
         self._waiting.pop(conn, None)
         self._counts["timed out"] += 1
         self._close(conn)
 
-    def _close(self, conn: H11Protocol) -> None:
+    def _close(self, conn: GuardedProtocol) -> None:
         self.closed(conn)
         conn.transport.close()
 
@@ -137,28 +153,58 @@ class ConnectionGuard:
         loop.default_exception_handler(context)
 
 
-def guarded_protocol(guard: ConnectionGuard) -> type[H11Protocol]:
-    """uvicorn's h11 protocol, reporting to `guard` (uvicorn takes a protocol class as `http=`)."""
+class GuardedProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, reporting to a `ConnectionGuard` (`guarded_protocol` binds one)."""
 
-    class GuardedH11Protocol(H11Protocol):
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            if not guard.opened(self):
-                self.connections.discard(self)
+    guard: ConnectionGuard
+    #: whole requests received and not answered yet: while there is one, the request clock is stopped
+    answering = 0
+    _in_head = True  # reading a request head, or waiting for one
+    _head_bytes = 0  # bytes received while in one unfinished head
+    _ends = 0  # heads and messages that ended so far
 
-        def data_received(self, data: bytes) -> None:
-            super().data_received(data)
-            guard.update(self)
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if not self.guard.opened(self):
+            self.connections.discard(self)
 
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            guard.update(self)
+    def data_received(self, data: bytes) -> None:
+        ends = self._ends
+        super().data_received(data)
+        # Only a chunk in which no head or message ended belongs to one head as a whole (httptools does not
+        # say where in a chunk a head starts); so at most one chunk of a head goes uncounted.
+        if self._in_head and self._ends == ends:
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing():
+                self.transport.write(_HEAD_TOO_LONG)
+                self.transport.close()
+                return
+        self.guard.update(self)
 
-        def connection_lost(self, exc: Exception | None) -> None:
-            guard.closed(self)
-            super().connection_lost(exc)
+    def on_headers_complete(self) -> None:
+        self._in_head, self._head_bytes = False, 0
+        self._ends += 1
+        super().on_headers_complete()
 
-    return GuardedH11Protocol
+    def on_message_complete(self) -> None:
+        self._in_head = True
+        self._ends += 1
+        self.answering += 1
+        super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        self.answering = max(self.answering - 1, 0)
+        super().on_response_complete()
+        self.guard.update(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.guard.closed(self)
+        super().connection_lost(exc)
+
+
+def guarded_protocol(guard: ConnectionGuard) -> type[GuardedProtocol]:
+    """A protocol class reporting to `guard` (uvicorn takes a protocol class as `http=`)."""
+    return type("GuardedHttpToolsProtocol", (GuardedProtocol,), {"guard": guard})
 
 
 class _Server(uvicorn.Server):
@@ -205,6 +251,6 @@ def serve(app: Any, sock: socket.socket, *, max_connections: int, request_timeou
         log.warning("at most %d connections: the open-file limit (ulimit -n) leaves no room for %d", limit,
                     max_connections)
     guard = ConnectionGuard(limit, request_timeout)
-    config = uvicorn.Config(app, http=guarded_protocol(guard), log_level=log_level, access_log=access_log,
+    config = uvicorn.Config(app, http=guarded_protocol(guard), loop="auto", log_level=log_level, access_log=access_log,
                             lifespan="on", timeout_graceful_shutdown=3, backlog=backlog)
     _Server(config, guard, on_signal, on_stop).run(sockets=[sock])
