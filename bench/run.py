@@ -13,7 +13,13 @@ every step is measured in a fresh process, so that its peak memory (RSS) is its 
             serializers (native limit, bench/bench_build.py)
   queries   every stored query on vetgraph's store | rdflib's SPARQL engine | pyoxigraph directly (native)
   publish   `vetgraph publish` into Oxigraph server, staged and direct | `oxigraph load` (native)
-  serve     `vetgraph serve` until it answers, then stored queries and pages | Oxigraph server loading the dump
+  serve     `vetgraph serve` until it answers, then stored queries and pages; a restart on its stored data |
+            Oxigraph server loading the dump
+  throughput  requests per second at `vetgraph serve`'s /sparql, 4 clients: one query text repeated (its result
+            cache may answer) and a new text every request (distinct: the query path itself) | `oxigraph
+            serve-read-only` on the same data
+
+Size 0 is the project's own data (data/), the others are synthetic corpora.
 
 Medians over --repeat runs; ratios to the native limit of the same step, measured in the same run (the
 machine is shared and noisy). A step whose module is missing is reported as "not available", one that runs
@@ -37,7 +43,7 @@ from bench.common import TreeMemory, measure, peak_rss_mib
 from vetgraph.validation import PYSHACL_OPTIONS  # the options `vetgraph validate` uses
 
 RESULTS = Path(__file__).resolve().parent / "results"
-STEPS = ("load", "validate", "build", "queries", "publish", "serve")
+STEPS = ("load", "validate", "build", "queries", "publish", "serve", "throughput")
 #: step -> variants (the native limit last); "rdflib"/"pyshacl" are the Python peers
 VARIANTS = {
     "load": ("vetgraph", "rdflib", "native"),
@@ -46,7 +52,10 @@ VARIANTS = {
     "queries": ("vetgraph", "rdflib", "native"),
     "publish": ("vetgraph", "vetgraph-direct", "native"),
     "serve": ("vetgraph", "native"),
+    "throughput": ("vetgraph", "native"),
 }
+#: Throughput: clients, seconds per scenario, seconds of warm-up (as in docs/performance.md)
+THROUGHPUT_CLIENTS, THROUGHPUT_SECONDS, THROUGHPUT_WARMUP = 4, 5.0, 1.0
 PEERS = {"rdflib", "pyshacl"}
 
 
@@ -54,6 +63,15 @@ PEERS = {"rdflib", "pyshacl"}
 
 
 def _corpus(scale: int, fmt: str = "nq") -> Path:
+    """The synthetic corpus of `scale` reports; 0: the project's own data as N-Quads."""
+    if scale == 0:
+        if fmt != "nq":
+            raise ValueError("the project's own data (size 0) is dumped as N-Quads only")
+        from bench.bench_server import dump_data
+
+        path = Path(tempfile.gettempdir()) / "vetgraph-bench-real-data.nq"
+        dump_data(None, path)  # a second: written anew, so it is always the current data
+        return path
     from vetgraph.synth import corpus_path
 
     return corpus_path(scale, fmt=fmt)
@@ -290,6 +308,36 @@ def measure_serve(variant: str, scale: int, repeat: int, work: Path, jobs: int) 
     return rows
 
 
+def measure_throughput(variant: str, scale: int, repeat: int, work: Path, jobs: int) -> list[dict]:
+    """Requests per second with THROUGHPUT_CLIENTS keep-alive clients (bench/bench_server.py's load generator)
+    on the grouped count over all statements, repeated and distinct. A row's seconds are seconds per request
+    (the inverse of the throughput), so "vs native" is the cost ratio; `rps` holds the throughputs."""
+    import statistics
+
+    from bench import bench_server
+    from bench.common import stop_process
+
+    path = _corpus(scale)
+    target = "vetgraph" if variant == "vetgraph" else "oxigraph"
+    process, base = bench_server.start(target, path, None if scale == 0 else [path], work)
+    try:
+        requests = bench_server.scenarios(target, base, {})
+        rows = []
+        for scenario in ("repeated", "distinct"):
+            outcomes = [bench_server.measure(target, scenario, base, requests[scenario], THROUGHPUT_CLIENTS,
+                                             THROUGHPUT_SECONDS, THROUGHPUT_WARMUP) for _ in range(repeat)]
+            if any(o.errors for o in outcomes):
+                raise RuntimeError(f"{scenario}: error answers {', '.join(o.error_statuses for o in outcomes)}")
+            costs = [o.seconds / o.requests for o in outcomes]
+            name = f"throughput: {scenario} grouped count, {THROUGHPUT_CLIENTS} clients, time per request"
+            rows.append({"name": name,
+                         "seconds": costs, "median": statistics.median(costs), "runs": len(costs),
+                         "cpu_median": None, "rps": [o.rps for o in outcomes]})
+        return rows
+    finally:
+        stop_process(process)
+
+
 MEASURES: dict[str, Callable[..., list[dict]]] = {
     "load": measure_load,
     "validate": measure_validate,
@@ -297,6 +345,7 @@ MEASURES: dict[str, Callable[..., list[dict]]] = {
     "queries": measure_queries,
     "publish": measure_publish,
     "serve": measure_serve,
+    "throughput": measure_throughput,
 }
 
 
@@ -342,7 +391,8 @@ def table(records: list[dict]) -> list[str]:
     lines = ["| size | triples | step | variant | measurement | median | CPU (median) | runs | peak memory "
              "| vs native | vs Python peer |", "|---|---:|---|---|---|---:|---:|---:|---:|---:|---:|"]
     for record in records:
-        head = f"| {record['scale']}x | {record['triples']:,} | {record['step']} | {record['variant']}"
+        size = "real data" if record["scale"] == 0 else f"{record['scale']}x"
+        head = f"| {size} | {record['triples']:,} | {record['step']} | {record['variant']}"
         if not record["rows"]:
             lines.append(f"{head} | {record['status']} | | | | | | |")
             continue
@@ -410,6 +460,16 @@ def targets(records: list[dict]) -> list[str]:
                 memory = record.get("tree_mib") or 0.0
                 out.append(f"- 1000x {step} within 4 GiB RSS: {memory:,.0f} MiB "
                            f"({'met' if memory and memory < 4096 else 'NOT met'}).")
+    for scale in sizes:
+        ours, theirs = _rows(records, "throughput", "vetgraph", scale), _rows(records, "throughput", "native", scale)
+        for name, row in ours.items():
+            if name in theirs and row.get("median") and theirs[name].get("median"):
+                ratio = theirs[name]["median"] / row["median"]
+                scenario = name.split(": ")[1].split(" ")[0]
+                goal = f" (goal >= 0.8x: {'met' if ratio >= 0.8 else 'NOT met'})" if scenario == "distinct" else ""
+                out.append(f"- {'Real data' if scale == 0 else f'{scale}x'}, {scenario} queries: vetgraph serve / "
+                           f"oxigraph serve-read-only throughput = {ratio:.2f}x ({1 / row['median']:,.0f} / "
+                           f"{1 / theirs[name]['median']:,.0f} req/s){goal}.")
     growth = []
     for (step, variant) in sorted({(r["step"], r["variant"]) for r in records}):
         for small, large in zip(sizes, sizes[1:], strict=False):
@@ -436,11 +496,13 @@ def chart(records: list[dict], path: Path) -> None:
     figure, axes = plt.subplots(figsize=(11, 6))
     series: dict[tuple[str, str], list[tuple[int, float]]] = {}
     for record in records:
+        if record["step"] == "throughput":  # a time per request, not the cost of a step: in the table only
+            continue
         rows = record["rows"] if record["step"] == "queries" else record["rows"][:1]  # build: the total only
         medians = [row["median"] for row in rows if row.get("median") is not None]
         if medians and len(medians) == len(rows):
             series.setdefault((record["step"], record["variant"]), []).append((record["triples"], sum(medians)))
-    colours = dict(zip(STEPS, ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"),
+    colours = dict(zip(STEPS[:-1], ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"),
                        strict=True))
     styles = {"native": ":", "rdflib": "--", "pyshacl": "--", "vetgraph-direct": "-.", "vetgraph-incremental": "-."}
     for (step, variant), points in sorted(series.items()):
@@ -541,7 +603,8 @@ def main(argv: list[str] | None = None) -> int:
     from vetgraph.validation.partitioned import default_jobs
 
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 100, 1000], help="corpus sizes (reports)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 100, 1000],
+                        help="corpus sizes (synthetic reports); 0: the project's own data")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the median is reported")
     parser.add_argument("--large-repeat", type=int, default=1,
                         help="runs per measurement at sizes of 1000x and more (default 1: minutes each)")
@@ -561,8 +624,8 @@ def main(argv: list[str] | None = None) -> int:
         return child_main(step, variant, args.sizes[0], args.repeat, args.jobs)
     steps = [s.strip() for s in args.steps.split(",") if s.strip()]
     unknown = [s for s in steps if s not in STEPS]
-    if unknown or args.repeat < 1 or min(args.sizes) < 1:
-        parser.error(f"--steps: unknown {', '.join(unknown)}" if unknown else "--repeat and --sizes must be >= 1")
+    if unknown or args.repeat < 1 or min(args.sizes) < 0:
+        parser.error(f"--steps: unknown {', '.join(unknown)}" if unknown else "--repeat must be >= 1, --sizes >= 0")
 
     records: list[dict] = []
     if args.update and (args.out / "results.json").exists():
