@@ -69,7 +69,7 @@ def source_for(scale: str, work: Path) -> tuple[ox.Store, Path]:
     """The graph to publish (in memory) and the same quads as an N-Quads file for the native load."""
     if scale == "real":
         from vetgraph.loading import load_project
-        from vetgraph.store import OxigraphStore
+        from vetgraph.stores import OxigraphStore
 
         store = OxigraphStore.from_dataset(load_project().dataset).store
         path = work / "real.nq"

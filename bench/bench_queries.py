@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from vetgraph.queries import StoredQuery, load_catalogue
-from vetgraph.store import OxigraphStore, RdflibStore, Store
+from vetgraph.stores import OxigraphStore, RdflibStore, Store
 
 TARGET_MS = 50.0
 #: Parameter values that exist in the synthetic corpus (report 1 and its parts), per query.

@@ -304,7 +304,7 @@ def dump_data(data_files: Sequence[Path] | None, path: Path) -> None:
 
     from vetgraph.config import Paths
     from vetgraph.loading import load_project
-    from vetgraph.store import OxigraphStore
+    from vetgraph.stores import OxigraphStore
 
     loaded = load_project(Paths(), data_files=data_files)
     OxigraphStore.from_dataset(loaded.dataset).store.dump(str(path), format=ox.RdfFormat.N_QUADS)

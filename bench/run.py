@@ -93,7 +93,7 @@ def measure_load(variant: str, scale: int, repeat: int, work: Path, jobs: int) -
     path = _corpus(scale)
     if variant == "vetgraph":
         from vetgraph.loading import load_project
-        from vetgraph.store import OxigraphStore
+        from vetgraph.stores import OxigraphStore
 
         measured = measure(lambda: OxigraphStore.from_dataset(load_project(data_files=[path]).dataset), repeat)
     elif variant == "rdflib":
@@ -215,7 +215,7 @@ def measure_queries(variant: str, scale: int, repeat: int, work: Path, jobs: int
         store = _Native(_corpus(scale))
     else:
         from vetgraph.loading import load_project
-        from vetgraph.store import OxigraphStore, RdflibStore
+        from vetgraph.stores import OxigraphStore, RdflibStore
 
         dataset = load_project(data_files=[_corpus(scale)]).dataset
         store = OxigraphStore.from_dataset(dataset) if variant == "vetgraph" else RdflibStore(dataset)

@@ -62,7 +62,7 @@ def oxigraph_store(loaded):
 
 @pytest.fixture(scope="session")
 def rdflib_store(loaded):
-    from vetgraph.store import RdflibStore
+    from vetgraph.stores import RdflibStore
 
     return RdflibStore(loaded.dataset)
 
@@ -71,7 +71,7 @@ def rdflib_store(loaded):
 def fixture_client() -> Iterator[TestClient]:
     """The server over tests/data/server/fixture.trig (markup in labels, resources the real data lack)."""
     from vetgraph.loading import load_project
-    from vetgraph.store import OxigraphStore
+    from vetgraph.stores import OxigraphStore
 
     loaded = load_project(Paths(), data_files=[FIXTURES / "server" / "fixture.trig"])
     with app_client(OxigraphStore.from_dataset(loaded.dataset), ontology=loaded.ontology, workers=1) as client:

@@ -63,12 +63,17 @@ def test_dataset_and_store_hold_both_graphs(loaded) -> None:
     assert vetgraph.dataset() is not dataset  # a new one every time: changing it changes nothing else
 
 
-def test_the_api_names_survive_importing_the_submodules() -> None:
-    import vetgraph.store  # noqa: F401 - the store abstraction, a submodule of the same name
-    from vetgraph.store import OxigraphStore
+def test_the_api_names_survive_importing_every_submodule() -> None:
+    """vetgraph.store() once shared its name with the submodule vetgraph/store.py (now stores.py): importing
+    the submodule rebound the package attribute to the module."""
+    import importlib
+    import pkgutil
 
-    assert callable(vetgraph.store) and not isinstance(vetgraph.store, type(vetgraph))
-    assert OxigraphStore.__module__ == "vetgraph.store"
+    for module in pkgutil.walk_packages(vetgraph.__path__, "vetgraph."):
+        if module.name.rsplit(".", 1)[-1] in vetgraph.__all__:
+            raise AssertionError(f"{module.name} shadows the API name vetgraph.{module.name.rsplit('.', 1)[-1]}")
+    importlib.import_module("vetgraph.stores")
+    assert callable(vetgraph.store) and callable(vetgraph.dataset) and callable(vetgraph.query)
 
 
 def test_import_vetgraph_stays_light() -> None:

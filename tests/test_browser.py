@@ -20,7 +20,7 @@ import pytest
 from tests.helpers.browser import ARTIFACTS, chromium, require_browser, watched_page
 from vetgraph.queries import load_catalogue
 from vetgraph.server.app import create_app
-from vetgraph.store import OxigraphStore
+from vetgraph.stores import OxigraphStore
 
 pytestmark = pytest.mark.browser
 

@@ -209,7 +209,7 @@ def test_build_changes_since_a_missing_dump(tmp_path):
 
 def test_each_command_converts_the_data_to_the_store_once(monkeypatch, capsys):
     """Loaded caches its conversion to Oxigraph: validate's summary, stats and the completeness query share it."""
-    from vetgraph.store import OxigraphStore
+    from vetgraph.stores import OxigraphStore
 
     conversions = []
     convert = OxigraphStore.from_dataset.__func__  # type: ignore[attr-defined]

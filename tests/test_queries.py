@@ -26,7 +26,7 @@ from vetgraph.queries import (
     parse_query_file,
     run_stored,
 )
-from vetgraph.store import QueryResult, Store
+from vetgraph.stores import QueryResult, Store
 
 QUERIES = Path(__file__).resolve().parent / "data" / "queries"
 XSD = "http://www.w3.org/2001/XMLSchema#"

@@ -14,7 +14,7 @@ from rdflib import Graph, Literal, URIRef
 from vetgraph.config import ID_BASE, PROJECT_ROOT, UNCONFIRMED_GRAPH, VET_NS
 from vetgraph.loading import load_project
 from vetgraph.queries import load_catalogue, run_stored
-from vetgraph.store import OxigraphStore, QueryResult, RdflibStore
+from vetgraph.stores import OxigraphStore, QueryResult, RdflibStore
 
 DCT = "http://purl.org/dc/terms/"
 SKOS = "http://www.w3.org/2004/02/skos/core#"

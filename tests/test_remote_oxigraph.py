@@ -18,7 +18,7 @@ from vetgraph.remote import RemoteStore
 from vetgraph.remote import publish as publish_module
 from vetgraph.remote.http import HttpClient
 from vetgraph.remote.publish import STAGING_PREFIX, Endpoints, Publisher, PublishError, plan_graphs
-from vetgraph.store import OxigraphStore
+from vetgraph.stores import OxigraphStore
 
 
 def store_graph(server: OxigraphServer, graph: str) -> Graph:

@@ -9,7 +9,7 @@ from rdflib import BNode, Literal, URIRef
 
 from tests.helpers.rdf import example_bindings, same
 from vetgraph.remote.sparqltext import bind, query_form, tokens
-from vetgraph.store import OxigraphStore, QueryError
+from vetgraph.stores import OxigraphStore, QueryError
 
 EX = "http://example.org/"
 

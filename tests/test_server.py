@@ -25,7 +25,7 @@ from vetgraph.config import UNCONFIRMED_GRAPH
 from vetgraph.queries import load_catalogue
 from vetgraph.server.querycheck import inspect
 from vetgraph.server.workers import QueryRequest, WorkerPool
-from vetgraph.store import QueryError
+from vetgraph.stores import QueryError
 
 INSIGHT_1 = URIRef("https://w3id.org/vetgraph/id/insight/1")
 INSIGHTS = "PREFIX vet: <https://w3id.org/vetgraph/def#> SELECT ?i ?n { ?i a vet:Insight ; vet:number ?n } ORDER BY ?n"

@@ -105,7 +105,7 @@ from pathlib import Path
 from vetgraph.config import Paths
 from vetgraph.loading import load_project
 from vetgraph.server import persisted
-from vetgraph.store import OxigraphStore
+from vetgraph.stores import OxigraphStore
 
 original = OxigraphStore.from_dataset
 def crash(dataset, store=None):

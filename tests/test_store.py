@@ -9,7 +9,7 @@ import json
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from vetgraph.store import GRAPH_FORMATS, OxigraphStore, QueryError
+from vetgraph.stores import GRAPH_FORMATS, OxigraphStore, QueryError
 
 INSIGHT_TITLE = """
 PREFIX vet: <https://w3id.org/vetgraph/def#>

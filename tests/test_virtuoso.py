@@ -29,7 +29,7 @@ from vetgraph.config import DATASET_IRI
 from vetgraph.remote import RemoteStore
 from vetgraph.remote.http import Credentials, HttpClient, RemoteError
 from vetgraph.remote.publish import STAGING_PREFIX, Endpoints, Publisher, plan_graphs
-from vetgraph.store import OxigraphStore, QueryTimeout
+from vetgraph.stores import OxigraphStore, QueryTimeout
 
 pytestmark = pytest.mark.virtuoso
 INI_TEMPLATE = Path(__file__).resolve().parent / "data" / "remote" / "virtuoso.ini.in"
@@ -218,7 +218,7 @@ def booleans_as_integers(result):
     from rdflib import Literal
     from rdflib.namespace import XSD
 
-    from vetgraph.store import QueryResult
+    from vetgraph.stores import QueryResult
 
     def convert(term):
         if isinstance(term, Literal) and term.datatype == XSD.boolean:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from rdflib import Dataset, Graph
     from rdflib.term import Identifier
 
-    from vetgraph.store import OxigraphStore
+    from vetgraph.stores import OxigraphStore
 
 _loaded_store: OxigraphStore | None = None
 

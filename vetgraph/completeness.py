@@ -15,7 +15,7 @@ from vetgraph.config import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from vetgraph.queries import StoredQuery
-    from vetgraph.store import Store
+    from vetgraph.stores import Store
 
 #: The definition ships with the project (a --queries folder of the user's may not hold it).
 QUERY_FILE = PROJECT_ROOT / "queries" / "completeness.rq"

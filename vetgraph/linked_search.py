@@ -14,7 +14,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from vetgraph.store import OxigraphStore, Store
+from vetgraph.stores import OxigraphStore, Store
 
 #: The data's statements whose object is an IRI (a link, possibly to a snapshot concept).
 LINKS_QUERY = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o FILTER(isIRI(?o)) }"

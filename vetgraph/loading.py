@@ -26,7 +26,7 @@ from vetgraph.terms import to_rdflib
 
 if TYPE_CHECKING:
     from vetgraph.curation import Provenance
-    from vetgraph.store import OxigraphStore
+    from vetgraph.stores import OxigraphStore
 
 # rdflib warns on stderr about a boolean it cannot read; vetgraph.release_checks reports it as a violation.
 warnings.filterwarnings("ignore", message="Parsing weird boolean", category=UserWarning, module="rdflib.term")
@@ -59,7 +59,7 @@ class Loaded:
     def store(self) -> OxigraphStore:
         """The data in the embedded Oxigraph store, converted on the first call only."""
         if self._store is None:
-            from vetgraph.store import OxigraphStore
+            from vetgraph.stores import OxigraphStore
 
             self._store = OxigraphStore.from_dataset(self.dataset)
         return self._store

@@ -36,7 +36,7 @@ from vetgraph.formats import GRAPH_FORMATS, RESULT_FORMATS
 if TYPE_CHECKING:  # heavy imports stay lazy: `vetgraph query --list` needs no RDF engine
     from rdflib.term import Identifier
 
-    from vetgraph.store import QueryResult, Store
+    from vetgraph.stores import QueryResult, Store
 
 _T = TypeVar("_T")
 
@@ -497,7 +497,7 @@ def execute(
     store: Store, query: StoredQuery, bindings: Mapping[str, Identifier], timeout: float | None = None
 ) -> QueryResult:
     """Run a query with already-bound parameters; a QueryError's position is given in the file's lines."""
-    from vetgraph.store import QueryError
+    from vetgraph.stores import QueryError
 
     try:
         return store.query(query.text, bindings, timeout)
@@ -601,7 +601,7 @@ def _param_values(items: list[str]) -> dict[str, str]:
 
 
 def _output_format(kind: str, fmt: str | None) -> str:
-    from vetgraph.store import GRAPH_FORMATS, TABULAR_FORMATS
+    from vetgraph.stores import GRAPH_FORMATS, TABULAR_FORMATS
 
     graph = kind in ("construct", "describe")
     if fmt is None or fmt == "table":
@@ -624,7 +624,7 @@ def _make_store(args: argparse.Namespace) -> Store:
         except ValueError as error:
             raise _UsageError(str(error)) from None
     from vetgraph.loading import load_project
-    from vetgraph.store import RdflibStore
+    from vetgraph.stores import RdflibStore
 
     loaded = load_project()
     if args.store == "rdflib":
@@ -636,7 +636,7 @@ def _render(store: Store, query: StoredQuery, bindings: Mapping[str, Identifier]
     """Run the query and write its result: the aligned table, or a W3C result format / RDF syntax.
 
     Also says whether the result is negative (an ASK answered false), for the exit code."""
-    from vetgraph.store import QueryError
+    from vetgraph.stores import QueryError
     from vetgraph.tables import format_result, turtle
 
     graph = query.kind in ("construct", "describe")

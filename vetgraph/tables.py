@@ -21,7 +21,7 @@ from rdflib import XSD, BNode, Graph, Literal, URIRef
 from rdflib.term import Identifier
 
 from vetgraph.namespaces import prefixes
-from vetgraph.store import QueryResult, serialize_triples
+from vetgraph.stores import QueryResult, serialize_triples
 
 #: prefix -> namespace used to shorten IRIs in tables (display only; longest namespace wins)
 PREFIXES: dict[str, str] = prefixes("id", "vet", "rdf", "rdfs", "owl", "xsd", "skos", "dct", "foaf", "org", "prov",

@@ -11,7 +11,7 @@ from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
-from vetgraph.store import QueryResult
+from vetgraph.stores import QueryResult
 from vetgraph.terms import to_rdflib
 
 #: dump file extension -> rdflib parser name

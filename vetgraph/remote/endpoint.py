@@ -23,7 +23,7 @@ from vetgraph.formats import rdf_by_media_type
 from vetgraph.namespaces import XSD
 from vetgraph.remote import sparqltext
 from vetgraph.remote.http import Credentials, HttpClient, RemoteError, split_credentials
-from vetgraph.store import QueryError, QueryResult, QueryTimeout, Store
+from vetgraph.stores import QueryError, QueryResult, QueryTimeout, Store
 from vetgraph.terms import to_rdflib
 
 #: What we accept back, by query form: SPARQL JSON results for SELECT/ASK; for graphs N-Triples first

@@ -21,7 +21,7 @@ from rdflib import BNode
 from rdflib.term import Identifier
 
 from vetgraph.sparql_lexer import QUERY_FORMS, UPDATE_KEYWORDS, Token, tokens
-from vetgraph.store import QueryError
+from vetgraph.stores import QueryError
 
 
 def query_form(sparql: str) -> str:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # heavy imports happen in run()
 
     from vetgraph.loading import Loaded
     from vetgraph.queries import StoredQuery
-    from vetgraph.store import Store
+    from vetgraph.stores import Store
 
 #: What `run` serves: the store, the prefixes of its answers, the time its data last changed, the ontology.
 Served = tuple["Store", "dict[str, str] | None", "datetime | None", "Graph | None"]
@@ -147,7 +147,7 @@ def _validated_store(paths: Paths, args: argparse.Namespace) -> tuple[Served, Pa
     from vetgraph.loading import load_graph
     from vetgraph.memory import release_freed_memory
     from vetgraph.server.persisted import default_store_dir, open_or_build
-    from vetgraph.store import OxigraphStore
+    from vetgraph.stores import OxigraphStore
 
     def validated() -> Loaded:
         return load_validated(paths, args.data, jobs=args.jobs, cache=args.cache,

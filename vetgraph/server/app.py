@@ -33,7 +33,7 @@ from vetgraph.server.pages import environment, render_home
 from vetgraph.server.site import Rendered, Site, error, send
 from vetgraph.server.vocabulary import Vocabulary
 from vetgraph.server.workers import Engine, ThreadEngine, WorkerPool
-from vetgraph.store import OxigraphStore, Store
+from vetgraph.stores import OxigraphStore, Store
 from vetgraph.terms import written
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from rdflib.term import Identifier
 
 from vetgraph.config import UNCONFIRMED_GRAPH
 from vetgraph.server.vocabulary import Vocabulary, language_rank
-from vetgraph.store import Store
+from vetgraph.stores import Store
 
 Triple = tuple[Identifier, Identifier, Identifier]
 

@@ -21,7 +21,7 @@ from vetgraph.contents import describe
 from vetgraph.dumps import FORMATS
 from vetgraph.server.conneg import HTML_OFFER, RESOURCE_OFFERS, Offer, by_name, negotiate
 from vetgraph.server.site import Rendered, Site, error, http_date, not_modified, send, with_charset
-from vetgraph.store import serialize_triples
+from vetgraph.stores import serialize_triples
 
 #: By file extension: the dumps' media types as the catalogue declares them, then the other build outputs.
 MEDIA_TYPES = {

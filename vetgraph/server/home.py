@@ -17,7 +17,7 @@ from vetgraph.completeness import Aspect, completeness
 from vetgraph.config import ID_BASE, UNCONFIRMED_GRAPH, VET_NS
 from vetgraph.namespaces import DCTERMS, FOAF, ORG, RDF, VET, prefixes
 from vetgraph.server.describe import Description, describe, labels_of
-from vetgraph.store import Store
+from vetgraph.stores import Store
 
 DCT = str(DCTERMS)
 RDF_TYPE = str(RDF.type)

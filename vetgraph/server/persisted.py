@@ -143,7 +143,7 @@ def _build(finished: Path, loaded: Loaded) -> None:
     import pyoxigraph as ox
 
     from vetgraph.progress import current
-    from vetgraph.store import OxigraphStore
+    from vetgraph.stores import OxigraphStore
 
     building = Path(tempfile.mkdtemp(prefix=BUILDING, dir=finished.parent))
     try:

@@ -19,7 +19,7 @@ from vetgraph.config import BASE_IRI
 from vetgraph.namespaces import ALTR, DCT, PROF, RDF, RDFS, XSD, prefixes
 from vetgraph.server.conneg import RESOURCE_OFFERS, Offer, Profile, by_extension, by_names, format_names, negotiate
 from vetgraph.server.site import Rendered, Site, error, send
-from vetgraph.store import serialize_triples
+from vetgraph.stores import serialize_triples
 
 PROFILE_BASE = BASE_IRI + "profile/"
 DESCRIPTION = Profile(

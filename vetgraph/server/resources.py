@@ -42,7 +42,7 @@ from vetgraph.server.languages import DEFAULT as DEFAULT_LANGUAGE
 from vetgraph.server.languages import from_request
 from vetgraph.server.profiles import ALT, PROFILES, alternates_graph, alternates_rows, link_header, representation_url
 from vetgraph.server.site import Rendered, Site, error, send
-from vetgraph.store import serialize_triples
+from vetgraph.stores import serialize_triples
 
 #: JSON-LD 1.1's profile IRI for compacted documents (the `profile` parameter of application/ld+json)
 COMPACTED = "http://www.w3.org/ns/json-ld#compacted"

@@ -20,7 +20,7 @@ from vetgraph.server.cache import ByteBudgetCache
 from vetgraph.server.conneg import HTML_OFFER, Offer, negotiate
 from vetgraph.server.vocabulary import Vocabulary
 from vetgraph.server.workers import Answer, Engine
-from vetgraph.store import Store
+from vetgraph.stores import Store
 
 if TYPE_CHECKING:
     from jinja2 import Environment

@@ -52,7 +52,7 @@ from vetgraph.server.workers import (
     ResultTooLarge,
     WorkerLost,
 )
-from vetgraph.store import QueryError, QueryTimeout, serialize_triples
+from vetgraph.stores import QueryError, QueryTimeout, serialize_triples
 
 log = logging.getLogger("vetgraph.server")
 

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 from rdflib.term import Identifier
 
-from vetgraph.store import GRAPH_FORMATS, TABULAR_FORMATS, QueryError, QueryTimeout, ResultKind, Store
+from vetgraph.stores import GRAPH_FORMATS, TABULAR_FORMATS, QueryError, QueryTimeout, ResultKind, Store
 from vetgraph.terms import to_oxigraph
 
 if TYPE_CHECKING:
