@@ -31,7 +31,10 @@ import io
 import logging
 import multiprocessing
 import os
+import pickle
 import signal
+import socket
+import struct
 import sys
 from abc import ABC, abstractmethod
 from collections import Counter, deque
@@ -225,6 +228,93 @@ def _execute(
         return ("error", f"{type(error).__name__}: {error}")
 
 
+def _send(conn: Connection, message: tuple) -> None:
+    """One message through a worker pipe: plain pickle, cheaper than Connection.send's ForkingPickler (the
+    messages hold no file descriptors or sockets, which is what it is for)."""
+    conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _receive(conn: Connection) -> Any:
+    return pickle.loads(conn.recv_bytes())
+
+
+class _Lost:
+    """Delivered by a channel whose worker closed its end (it died, or was killed)."""
+
+
+_LOST = _Lost()
+
+
+class _Channel(asyncio.Protocol):
+    """The server's end of a worker's pipe, read by the event loop as data arrive: no blocking read of a large
+    reply, no reader to add and remove per query. Messages are framed as `multiprocessing.Connection` frames
+    them (the worker's end is one): a signed 4-byte big-endian length, or -1 and an 8-byte length."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.lost = False
+        self._buffer = bytearray()
+        self._replies: deque[Any] = deque()  # arrived and not taken yet
+        self._waiter: asyncio.Future[bool] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        while len(self._buffer) >= 4:
+            (size,) = struct.unpack_from("!i", self._buffer)
+            start = 4
+            if size == -1:
+                if len(self._buffer) < 12:
+                    return
+                (size,) = struct.unpack_from("!Q", self._buffer, 4)
+                start = 12
+            if len(self._buffer) < start + size:
+                return
+            message = pickle.loads(self._buffer[start:start + size])
+            del self._buffer[:start + size]
+            self._deliver(message)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        self._deliver(_LOST)
+
+    def _deliver(self, item: Any) -> None:
+        self._replies.append(item)
+        if self._waiter is not None:
+            _settle(self._waiter, True)
+
+    def send(self, message: tuple) -> None:
+        payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        size = len(payload)
+        header = struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!iQ", -1, size)
+        assert self.transport is not None
+        self.transport.write(header + payload)
+
+    async def reply(self, timeout: float) -> Any:
+        """The next message within `timeout` seconds, or None; EOFError once the worker's end is closed."""
+        if not self._replies:
+            loop = asyncio.get_running_loop()
+            waiter: asyncio.Future[bool] = loop.create_future()
+            self._waiter = waiter
+            expiry = loop.call_later(timeout, _settle, waiter, False)
+            try:
+                await waiter
+            finally:
+                expiry.cancel()
+                self._waiter = None
+            if not self._replies:
+                return None
+        if self._replies[0] is _LOST:
+            raise EOFError("the worker closed its pipe")
+        return self._replies.popleft()
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+
 def _die_with_parent() -> None:
     """SIGKILL this process when its parent (the fork server) ends. The fork server ends when the server
     does (it watches a pipe from it), so a worker never outlives the server, even inside a long query."""
@@ -280,9 +370,9 @@ def _worker_main(conn: Connection, memory_limit: int | None, store_path: str | N
             store = ox.Store()
             store.load(conn.recv_bytes(), format=ox.RdfFormat.N_QUADS)
         _lock_down(memory_limit, store_path if on_disk else None)
-        conn.send(("ready", len(store)))
+        _send(conn, ("ready", len(store)))
         while True:
-            conn.send(_execute(store, *conn.recv()))
+            _send(conn, _execute(store, *_receive(conn)))
     except (EOFError, OSError):  # the server closed the pipe (it stops, or gave up on this worker)
         return
 
@@ -302,7 +392,7 @@ def _context() -> Any:
 @dataclass(eq=False)  # identity, so workers can live in sets
 class _Worker:
     process: Any  # multiprocessing.Process
-    conn: Connection
+    channel: _Channel
     dead: bool = False  # its process ended (seen on its sentinel)
 
 
@@ -395,30 +485,33 @@ class WorkerPool(Engine):
             self._admit(worker)
         self._started = True
 
-    def _start_process(self) -> _Worker:
+    def _start_process(self) -> tuple[Any, socket.socket]:
+        """Start a worker process (blocking: run in a thread); its pipe's end as a socket for the loop."""
         parent, child = self._context.Pipe()
         process = self._context.Process(target=_worker_main, args=(child, self.memory_limit, self._store_path,
                                                                            self.in_memory_up_to), daemon=True)
         try:
             process.start()
-        except Exception:
-            parent.close()
-            raise
+            if self._dump is not None:
+                parent.send_bytes(self._dump)
+            # a duplex Pipe is a Unix socket pair: the loop takes over a duplicate of the server's end
+            return process, socket.socket(fileno=os.dup(parent.fileno()))
         finally:
             child.close()
-        if self._dump is not None:
-            parent.send_bytes(self._dump)
-        return _Worker(process, parent)
+            parent.close()
 
     async def _start_worker(self) -> _Worker:
         try:
-            worker = await asyncio.to_thread(self._start_process)
+            process, sock = await asyncio.to_thread(self._start_process)
         except (EOFError, OSError) as error:  # e.g. the fork server was killed a moment ago
             raise RuntimeError(f"a query worker failed to start: {error!r}") from None
+        _, channel = await asyncio.get_running_loop().connect_accepted_socket(_Channel, sock)
+        worker = _Worker(process, channel)
         try:
-            ready = await self._readable(worker, self.start_timeout)
-            reply = worker.conn.recv() if ready else ("no answer within", self.start_timeout, "s")
-        except (EOFError, OSError) as error:
+            reply = await channel.reply(self.start_timeout)
+            if reply is None:
+                reply = ("no answer within", self.start_timeout, "s")
+        except EOFError as error:
             reply = (repr(error),)
         except asyncio.CancelledError:
             self._kill(worker)
@@ -459,7 +552,7 @@ class WorkerPool(Engine):
         with contextlib.suppress(Exception):
             worker.process.kill()
         with contextlib.suppress(Exception):
-            worker.conn.close()
+            worker.channel.close()
         # Reap it off the event loop (join waits for the kill to land).
         loop.run_in_executor(None, worker.process.join, 5)
 
@@ -510,6 +603,9 @@ class WorkerPool(Engine):
         if worker.dead:
             self._drop(worker)
             return
+        if not self._waiters:
+            self._idle.append(worker)
+            return
         holding = Counter(self._holder.values())
         waiting = [(holding[client], index) for index, (future, client) in enumerate(self._waiters)
                    if not future.done()]
@@ -542,7 +638,10 @@ class WorkerPool(Engine):
                     raise
                 finally:
                     expiry.cancel()
-                    with contextlib.suppress(ValueError):
+                    # Usually `_release` took it out already. Not remove() under suppress(ValueError): the
+                    # error's message is built with repr() of the entry, the future and the worker's process
+                    # (which polls the process): 40 us of every query that waited for a worker.
+                    if entry in self._waiters:
                         self._waiters.remove(entry)
                 if handed is None:
                     raise EngineBusy()
@@ -550,19 +649,6 @@ class WorkerPool(Engine):
             if not worker.dead:
                 return worker
             self._drop(worker)
-
-    async def _readable(self, worker: _Worker, timeout: float) -> bool:
-        """Whether the worker's pipe has something to read (a reply, or EOF) within `timeout` seconds."""
-        loop = asyncio.get_running_loop()
-        ready: asyncio.Future[bool] = loop.create_future()
-        fd = worker.conn.fileno()
-        loop.add_reader(fd, _settle, ready, True)
-        expiry = loop.call_later(timeout, _settle, ready, False)
-        try:
-            return await ready
-        finally:
-            expiry.cancel()
-            loop.remove_reader(fd)
 
     def _promote(self, worker: _Worker, client: str | None) -> None:
         """Move a worker whose query runs long to the long lane, or refuse (Overloaded)."""
@@ -591,21 +677,19 @@ class WorkerPool(Engine):
                    request.dataset)
         while True:
             worker = await self._acquire(deadline, request.client)
-            try:
-                worker.conn.send(message)
+            if not worker.channel.lost:
+                worker.channel.send(message)
                 break
-            except OSError:  # it died while idle, a moment before its sentinel told: take another
-                self._drop(worker)
+            self._drop(worker)  # it died while idle, a moment before its sentinel told: take another
         try:
-            answered = await self._readable(worker, min(self.long_after, max(deadline - loop.time(), 0.001)))
-            if not answered and deadline - loop.time() > 0:
+            reply = await worker.channel.reply(min(self.long_after, max(deadline - loop.time(), 0.001)))
+            if reply is None and deadline - loop.time() > 0:
                 self._promote(worker, request.client)
-                answered = await self._readable(worker, max(deadline - loop.time(), 0.001))
-            if not answered:
+                reply = await worker.channel.reply(max(deadline - loop.time(), 0.001))
+            if reply is None:
                 self._drop(worker)
                 raise QueryTimeout(f"the query ran past the time limit of {timeout:g} s")
-            reply = worker.conn.recv()
-        except (EOFError, OSError):
+        except EOFError:
             await loop.run_in_executor(None, worker.process.join, 1.0)
             reason = ("the server is shutting down" if self._closed
                       else _exit_reason(worker.process.exitcode, self.memory_limit))
