@@ -153,6 +153,37 @@ class ConnectionGuard:
         loop.default_exception_handler(context)
 
 
+class _OneWriteResponses:
+    """A connection's transport that sends a response head together with what is written next (the body, or
+    its first chunk). uvicorn writes them separately: two TCP segments, and a client that wakes up twice,
+    for what fits in one (a small query answer). 1xx heads pass at once; a held head goes out at the latest
+    when the response is complete (`flush`) or the connection closes."""
+
+    def __init__(self, transport: asyncio.Transport):
+        self._transport = transport
+        self._head: bytes | None = None
+
+    def write(self, data: bytes) -> None:
+        if self._head is not None:
+            data, self._head = self._head + data, None
+        elif data.startswith(b"HTTP/1.1 ") and not data.startswith(b"HTTP/1.1 1"):
+            self._head = bytes(data)
+            return
+        self._transport.write(data)
+
+    def flush(self) -> None:
+        if self._head is not None:
+            head, self._head = self._head, None
+            self._transport.write(head)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:  # everything else is the transport's
+        return getattr(self._transport, name)
+
+
 class GuardedProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, reporting to a `ConnectionGuard` (`guarded_protocol` binds one)."""
 
@@ -165,6 +196,7 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self.transport = _OneWriteResponses(transport)  # type: ignore[assignment]
         if not self.guard.opened(self):
             self.connections.discard(self)
 
@@ -193,6 +225,7 @@ class GuardedProtocol(HttpToolsProtocol):
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
+        self.transport.flush()  # type: ignore[attr-defined]
         self.answering = max(self.answering - 1, 0)
         super().on_response_complete()
         self.guard.update(self)
