@@ -210,6 +210,20 @@ def test_query_forms_are_recognised() -> None:
     assert inspect("SELECT ?rand {}").deterministic
 
 
+@pytest.mark.parametrize("query", [*SERVICE_QUERIES, *NOT_SERVICE, INSIGHTS, CONSTRUCT, ASK, "SELECT (NOW() AS ?t) {}",
+                                   "select (\\u0052AND() as ?r) {}", "PREFIX uuid: <urn:u> SELECT * { ?s uuid:x ?o }",
+                                   "INSERT DATA { <urn:a> <urn:b> <urn:c> }", "# only a comment", ""])
+def test_the_quick_check_agrees_with_reading_every_keyword(query) -> None:
+    """inspect() reads only the leading keyword of a text in which no refused or nondeterministic word can be."""
+    from vetgraph.server.querycheck import NONDETERMINISTIC, QueryInfo
+    from vetgraph.sparql_lexer import QUERY_FORMS, UPDATE_KEYWORDS, keywords, leading_keyword
+
+    words = keywords(query)
+    first = leading_keyword(words)
+    assert inspect(query) == QueryInfo(first if first in QUERY_FORMS else None, first in UPDATE_KEYWORDS,
+                                       "SERVICE" in words, not any(w in NONDETERMINISTIC for w in words))
+
+
 class _Recorder(http.server.BaseHTTPRequestHandler):
     hits: list[str] = []
 

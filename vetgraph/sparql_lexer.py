@@ -36,7 +36,7 @@ _TOKEN = re.compile(
 
 QUERY_FORMS = ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK")
 UPDATE_KEYWORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH")
-_PROLOGUE = ("BASE", "PREFIX")
+PROLOGUE = ("BASE", "PREFIX")
 
 
 @dataclass(frozen=True)
@@ -71,13 +71,19 @@ def decode_codepoints(text: str) -> str:
     return _CODEPOINT.sub(replace, text)
 
 
-def keywords(text: str) -> list[str]:
+def keywords(text: str, until_not: tuple[str, ...] | None = None) -> list[str]:
     """The bare words of a SPARQL text, codepoint escapes decoded, upper-cased, in order: keywords and
-    built-in function names."""
-    # straight from the matches, without Token objects: the endpoint runs this on every request
-    return [match.group().upper() for match in _TOKEN.finditer(decode_codepoints(text)) if match.lastgroup == "word"]
+    built-in function names. With `until_not`, the words up to and including the first one not in it."""
+    words = []
+    for match in _TOKEN.finditer(decode_codepoints(text)):  # matches, not Token objects: it runs on every request
+        if match.lastgroup == "word":
+            word = match.group().upper()
+            words.append(word)
+            if until_not is not None and word not in until_not:
+                break
+    return words
 
 
 def leading_keyword(words: list[str]) -> str | None:
     """The first keyword after the prologue (BASE, PREFIX): the query form or update operation, if any."""
-    return next((w for w in words if w not in _PROLOGUE), None)
+    return next((w for w in words if w not in PROLOGUE), None)

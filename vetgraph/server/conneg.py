@@ -9,6 +9,7 @@ picks among them. The most specific matching range gives an offer its q-value (`
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -45,7 +46,8 @@ class MediaRange:
         return 2 if self.subtype == msub else -1
 
 
-def parse_accept(header: str | None) -> list[MediaRange]:
+@functools.lru_cache(maxsize=512)  # clients send the same few headers on every request
+def parse_accept(header: str | None) -> tuple[MediaRange, ...]:
     """The media ranges of an Accept header; malformed parts are ignored, a bad q counts as 1."""
     ranges: list[MediaRange] = []
     for part in (header or "").split(","):
@@ -69,7 +71,7 @@ def parse_accept(header: str | None) -> list[MediaRange]:
             elif key:
                 params.append((key, value))
         ranges.append(MediaRange(mtype, msub, q, tuple(params)))
-    return ranges
+    return tuple(ranges)
 
 
 def negotiate(accept: str | None, offers: Sequence[Offer]) -> Offer | None:
@@ -98,7 +100,7 @@ def range_profiles(accept: str | None, media_type: str) -> set[str]:
             for key, value in r.params if key == "profile" for iri in value.split()}
 
 
-def _quality(ranges: list[MediaRange], offer: Offer) -> float:
+def _quality(ranges: Sequence[MediaRange], offer: Offer) -> float:
     """The q of the most specific range matching any of the offer's media types."""
     best_spec, best_q = -1, 0.0
     for media_type in (offer.media_type, *offer.aliases):

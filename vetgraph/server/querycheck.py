@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vetgraph.sparql_lexer import QUERY_FORMS, UPDATE_KEYWORDS, keywords, leading_keyword
+from vetgraph.sparql_lexer import PROLOGUE, QUERY_FORMS, UPDATE_KEYWORDS, keywords, leading_keyword
 
 #: Functions whose value changes between runs: results of queries using them are never cached.
 NONDETERMINISTIC = ("RAND", "NOW", "UUID", "STRUUID", "BNODE")
@@ -30,9 +30,17 @@ class QueryInfo:
     deterministic: bool  # it uses no function whose value changes between runs
 
 
+#: Lower-case substrings without which a text cannot hold SERVICE or a nondeterministic function
+_RARE = ("service", *(name.lower() for name in NONDETERMINISTIC))
+
+
 def inspect(text: str) -> QueryInfo:
     """Form, update-ness, SERVICE use and determinism of a SPARQL request text."""
-    words = keywords(text)
+    lowered = text.lower()
+    if "\\u" in lowered or any(rare in lowered for rare in _RARE):
+        words = keywords(text)
+    else:  # no such keyword can be in it (nor escaped): only the leading keyword is needed
+        words = keywords(text, until_not=PROLOGUE)
     first = leading_keyword(words)
     return QueryInfo(
         form=first if first in QUERY_FORMS else None,

@@ -15,7 +15,6 @@ HTML results page for browsers; 406 otherwise.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
@@ -175,19 +174,16 @@ async def _unless_disconnected(request: Request, work: Awaitable[Answer]) -> Ans
     its worker is better used by others."""
     task = asyncio.ensure_future(work)
     watch = asyncio.ensure_future(_disconnected(request))
+    watch.add_done_callback(lambda _: task.cancel())  # a no-op once the work is done
     try:
-        await asyncio.wait((task, watch), return_when=asyncio.FIRST_COMPLETED)
+        return await task
+    except asyncio.CancelledError:
+        if not watch.done() or watch.cancelled():
+            raise  # this request itself is being cancelled (the server stops): so is the work
+        watch.exception()  # retrieved: a failing receive counts as a disconnect
+        raise Refusal(499, "the client closed the connection; the query was abandoned") from None
     finally:
         watch.cancel()
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await task
-    if watch.done() and not watch.cancelled():
-        watch.exception()  # retrieved: a failing receive counts as a disconnect
-    if task.cancelled():
-        raise Refusal(499, "the client closed the connection; the query was abandoned")
-    return task.result()
 
 
 async def _disconnected(request: Request) -> None:
