@@ -309,33 +309,33 @@ def measure_serve(variant: str, scale: int, repeat: int, work: Path, jobs: int) 
 
 
 def measure_throughput(variant: str, scale: int, repeat: int, work: Path, jobs: int) -> list[dict]:
-    """Requests per second with THROUGHPUT_CLIENTS keep-alive clients (bench/bench_server.py's load generator)
-    on the grouped count over all statements, repeated and distinct. A row's seconds are seconds per request
-    (the inverse of the throughput), so "vs native" is the cost ratio; `rps` holds the throughputs."""
+    """Requests per second with THROUGHPUT_CLIENTS keep-alive clients on the grouped count over all statements,
+    repeated and distinct: `python -m bench.bench_server` in its own process for each run (so the memory
+    sampler of this process does not take the load generator's GIL), the server started anew each run. A
+    row's seconds are seconds per request (the inverse of the throughput), so "vs native" is the cost
+    ratio; `rps` holds the throughputs."""
     import statistics
 
-    from bench import bench_server
-    from bench.common import stop_process
-
-    path = _corpus(scale)
     target = "vetgraph" if variant == "vetgraph" else "oxigraph"
-    process, base = bench_server.start(target, path, None if scale == 0 else [path], work)
-    try:
-        requests = bench_server.scenarios(target, base, {})
-        rows = []
-        for scenario in ("repeated", "distinct"):
-            outcomes = [bench_server.measure(target, scenario, base, requests[scenario], THROUGHPUT_CLIENTS,
-                                             THROUGHPUT_SECONDS, THROUGHPUT_WARMUP) for _ in range(repeat)]
-            if any(o.errors for o in outcomes):
-                raise RuntimeError(f"{scenario}: error answers {', '.join(o.error_statuses for o in outcomes)}")
-            costs = [o.seconds / o.requests for o in outcomes]
-            name = f"throughput: {scenario} grouped count, {THROUGHPUT_CLIENTS} clients, time per request"
-            rows.append({"name": name,
-                         "seconds": costs, "median": statistics.median(costs), "runs": len(costs),
-                         "cpu_median": None, "rps": [o.rps for o in outcomes]})
-        return rows
-    finally:
-        stop_process(process)
+    data = [] if scale == 0 else ["--data", str(_corpus(scale))]  # 0: the project's own data, as served
+    outcomes: dict[str, list[dict]] = {"repeated": [], "distinct": []}
+    for run in range(repeat):
+        figures = work / f"throughput-{run}.json"
+        command = [sys.executable, "-m", "bench.bench_server", "--only", target, "--scenarios", "repeated,distinct",
+                   "--clients", str(THROUGHPUT_CLIENTS), "--duration", f"{THROUGHPUT_SECONDS:g}", "--warmup",
+                   f"{THROUGHPUT_WARMUP:g}", "--skip-limits", "--json", str(figures), *data]
+        subprocess.run(command, check=True, cwd=Path(__file__).parents[1], stdout=subprocess.DEVNULL)
+        for outcome in json.loads(figures.read_text(encoding="utf-8"))["throughput"]:
+            if outcome["errors"]:
+                raise RuntimeError(f"{outcome['scenario']}: error answers {outcome['error_statuses']}")
+            outcomes[outcome["scenario"]].append(outcome)
+    rows = []
+    for scenario, measured in outcomes.items():
+        costs = [o["seconds"] / o["requests"] for o in measured]
+        name = f"throughput: {scenario} grouped count, {THROUGHPUT_CLIENTS} clients, time per request"
+        rows.append({"name": name, "seconds": costs, "median": statistics.median(costs), "runs": len(costs),
+                     "cpu_median": None, "rps": [o["rps"] for o in measured]})
+    return rows
 
 
 MEASURES: dict[str, Callable[..., list[dict]]] = {
