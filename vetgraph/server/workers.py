@@ -2,9 +2,10 @@
 
 pyoxigraph's `Store.query` cannot be interrupted: an aggregate over a huge join runs to its end inside
 Rust, and a thread running it cannot be stopped. So user queries never run in the server process. They
-run in a pool of worker processes, each holding its own copy of the store (loaded once from an N-Quads
-dump); a worker that passes the time limit is killed (SIGKILL) and replaced, and the client gets an
-answer at the limit while the other workers go on serving.
+run in a pool of worker processes, each over the finished on-disk store (copied into its memory when small,
+see `_open_store`) or its own copy loaded from an N-Quads dump; a worker that passes the time limit is
+killed (SIGKILL) and replaced, and the client gets an answer at the limit while the other workers go on
+serving. The server reads the workers' replies through asyncio protocols (`_Channel`).
 
 A query that runs long leaves the pool's lane for new queries (its worker drops to the lowest CPU
 priority and another takes its place), so a few pathological queries cannot make short ones wait; the
