@@ -229,14 +229,57 @@ def _execute(
         return ("error", f"{type(error).__name__}: {error}")
 
 
-def _send(conn: Connection, message: tuple) -> None:
-    """One message through a worker pipe: plain pickle, cheaper than Connection.send's ForkingPickler (the
-    messages hold no file descriptors or sockets, which is what it is for)."""
-    conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+# Messages between the server and a worker are framed as multiprocessing.Connection frames them (the
+# dump is sent with Connection.send_bytes before): a signed 4-byte big-endian length, or -1 and an 8-byte
+# length; the payload is a plain pickle (the messages hold no file descriptors, which ForkingPickler is for).
 
 
-def _receive(conn: Connection) -> Any:
-    return pickle.loads(conn.recv_bytes())
+def _framed(message: tuple) -> bytes:
+    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    size = len(payload)
+    return (struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!iQ", -1, size)) + payload
+
+
+def _take_message(buffer: bytearray) -> Any:
+    """The first whole message in `buffer`, removed from it, or _INCOMPLETE."""
+    if len(buffer) < 4:
+        return _INCOMPLETE
+    (size,) = struct.unpack_from("!i", buffer)
+    start = 4
+    if size == -1:
+        if len(buffer) < 12:
+            return _INCOMPLETE
+        (size,) = struct.unpack_from("!Q", buffer, 4)
+        start = 12
+    if len(buffer) < start + size:
+        return _INCOMPLETE
+    message = pickle.loads(buffer[start:start + size])
+    del buffer[:start + size]
+    return message
+
+
+_INCOMPLETE = object()
+
+
+class _WorkerPipe:
+    """The worker's end, blocking: one read for a message that fits in 64 KiB (a Connection needs two)."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self._buffer = bytearray()
+
+    def receive(self) -> Any:
+        while (message := _take_message(self._buffer)) is _INCOMPLETE:
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                raise EOFError
+            self._buffer += chunk
+        return message
+
+    def send(self, message: tuple) -> None:
+        data = memoryview(_framed(message))
+        while data:
+            data = data[os.write(self.fd, data):]
 
 
 class _Lost:
@@ -248,8 +291,7 @@ _LOST = _Lost()
 
 class _Channel(asyncio.Protocol):
     """The server's end of a worker's pipe, read by the event loop as data arrive: no blocking read of a large
-    reply, no reader to add and remove per query. Messages are framed as `multiprocessing.Connection` frames
-    them (the worker's end is one): a signed 4-byte big-endian length, or -1 and an 8-byte length."""
+    reply, no reader to add and remove per query."""
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
@@ -263,18 +305,7 @@ class _Channel(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data
-        while len(self._buffer) >= 4:
-            (size,) = struct.unpack_from("!i", self._buffer)
-            start = 4
-            if size == -1:
-                if len(self._buffer) < 12:
-                    return
-                (size,) = struct.unpack_from("!Q", self._buffer, 4)
-                start = 12
-            if len(self._buffer) < start + size:
-                return
-            message = pickle.loads(self._buffer[start:start + size])
-            del self._buffer[:start + size]
+        while (message := _take_message(self._buffer)) is not _INCOMPLETE:
             self._deliver(message)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -287,11 +318,8 @@ class _Channel(asyncio.Protocol):
             _settle(self._waiter, True)
 
     def send(self, message: tuple) -> None:
-        payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        size = len(payload)
-        header = struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!iQ", -1, size)
         assert self.transport is not None
-        self.transport.write(header + payload)
+        self.transport.write(_framed(message))
 
     async def reply(self, timeout: float) -> Any:
         """The next message within `timeout` seconds, or None; EOFError once the worker's end is closed."""
@@ -371,9 +399,10 @@ def _worker_main(conn: Connection, memory_limit: int | None, store_path: str | N
             store = ox.Store()
             store.load(conn.recv_bytes(), format=ox.RdfFormat.N_QUADS)
         _lock_down(memory_limit, store_path if on_disk else None)
-        _send(conn, ("ready", len(store)))
+        pipe = _WorkerPipe(conn.fileno())
+        pipe.send(("ready", len(store)))
         while True:
-            _send(conn, _execute(store, *_receive(conn)))
+            pipe.send(_execute(store, *pipe.receive()))
     except (EOFError, OSError):  # the server closed the pipe (it stops, or gave up on this worker)
         return
 
