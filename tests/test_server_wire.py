@@ -143,3 +143,33 @@ def test_head_and_expect_100_continue_over_a_real_connection(tmp_path: Path) -> 
         assert answer.startswith(b"HTTP/1.1 200 OK") and answer.rstrip().endswith(b"true"), answer
     finally:
         stop_process(process)
+
+
+def test_a_connection_whose_body_ends_after_an_early_answer_is_closed_when_idle(tmp_path: Path) -> None:
+    """A body over the limit is answered 413 at once; its rest, arriving afterwards, completes a request that
+    is already answered. It must not count as one being answered (the request clock would stay stopped and an
+    idle connection would be held for ever)."""
+    import time
+
+    with (tmp_path / "err.txt").open("w") as err:
+        process, url = start_serve(["--dist", "/nonexistent", "--request-timeout", "1", "--max-body-kb", "1"],
+                                   stderr=err)
+    try:
+        host, port = url.split("//")[1].rstrip("/").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as connection:
+            connection.sendall(b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+                               b"Content-Length: 2000\r\n\r\n")
+            answer = connection.recv(65536)
+            assert answer.startswith(b"HTTP/1.1 413 "), answer[:100]
+            connection.sendall(b"x" * 2000)
+            started = time.monotonic()
+            connection.settimeout(10)
+            try:
+                while connection.recv(65536):
+                    pass
+            except (ConnectionResetError, TimeoutError):
+                pass
+            waited = time.monotonic() - started
+        assert waited < 4, f"the idle connection was held {waited:.1f} s"
+    finally:
+        stop_process(process)

@@ -221,7 +221,8 @@ class GuardedProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         self._in_head = True
         self._ends += 1
-        self.answering += 1
+        if self.cycle is None or not self.cycle.response_complete:  # not answered early (e.g. 413)
+            self.answering += 1
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
