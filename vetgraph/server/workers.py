@@ -535,7 +535,12 @@ class WorkerPool(Engine):
             process, sock = await asyncio.to_thread(self._start_process)
         except (EOFError, OSError) as error:  # e.g. the fork server was killed a moment ago
             raise RuntimeError(f"a query worker failed to start: {error!r}") from None
-        _, channel = await asyncio.get_running_loop().connect_accepted_socket(_Channel, sock)
+        try:
+            _, channel = await asyncio.get_running_loop().connect_accepted_socket(_Channel, sock)
+        except BaseException:  # the process would be left without anyone to end it
+            sock.close()
+            process.kill()
+            raise
         worker = _Worker(process, channel)
         try:
             reply = await channel.reply(self.start_timeout)
