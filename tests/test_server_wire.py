@@ -14,7 +14,7 @@ import pyoxigraph as ox
 import pytest
 
 from tests.helpers.servers import start_serve, stop_process
-from vetgraph.server.connections import _OneWriteResponses
+from vetgraph.server.connections import JOIN_UP_TO, _OneWriteResponses
 from vetgraph.server.workers import QueryRequest, WorkerPool, _Channel, _Worker
 
 
@@ -42,10 +42,14 @@ def test_a_response_head_leaves_with_the_write_after_it() -> None:
     transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # interim answers pass at once
     transport.write(b"HTTP/1.1 204 No Content\r\n\r\n")  # no body follows: flushed when the response is done
     transport.flush()
+    large = b"x" * (JOIN_UP_TO + 1)  # not copied to be joined: two writes
+    transport.write(b"HTTP/1.1 200 OK\r\n\r\n")
+    transport.write(large)
     transport.write(b"HTTP/1.1 400 Bad Request\r\n\r\nbad")  # a whole answer, then the connection closes
     transport.close()  # what is held goes out before
     assert recording.writes == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok", b"HTTP/1.1 100 Continue\r\n\r\n",
-                                b"HTTP/1.1 204 No Content\r\n\r\n", b"HTTP/1.1 400 Bad Request\r\n\r\nbad"]
+                                b"HTTP/1.1 204 No Content\r\n\r\n", b"HTTP/1.1 200 OK\r\n\r\n", large,
+                                b"HTTP/1.1 400 Bad Request\r\n\r\nbad"]
     assert recording.closed
     assert transport.is_closing()  # everything else is the transport's
 

@@ -40,6 +40,8 @@ log = logging.getLogger("vetgraph.server")
 LOG_INTERVAL = 10.0
 #: Descriptors kept free for everything but connections: worker pipes, served files, logs, the listener.
 RESERVED_FDS = 64
+#: A response body up to this size leaves in one write with its head (a copy of it); a larger one after it.
+JOIN_UP_TO = 64 * 1024
 #: The longest request head accepted, as h11's default (uvicorn's other parser).
 MAX_HEAD_BYTES = 16 * 1024
 _OUT_OF_RESOURCES = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
@@ -165,7 +167,11 @@ class _OneWriteResponses:
 
     def write(self, data: bytes) -> None:
         if self._head is not None:
-            data, self._head = self._head + data, None
+            head, self._head = self._head, None
+            if len(data) > JOIN_UP_TO:  # a large body: two writes cost less than copying it
+                self._transport.write(head)
+            else:
+                data = head + data
         elif data.startswith(b"HTTP/1.1 ") and not data.startswith(b"HTTP/1.1 1"):
             self._head = bytes(data)
             return
