@@ -17,6 +17,7 @@ from tests.helpers.servers import start_serve, stop_process
 from tests.helpers.shared import FIXTURES
 from vetgraph import synth
 from vetgraph.server.persisted import BUILDING, INFO, OXIGRAPH
+from vetgraph.server.workers import COPY_BYTES_PER_STATEMENT, _open_store
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
@@ -238,3 +239,7 @@ def test_workers_copy_a_small_store_into_memory_and_read_a_large_one_on_disk(tmp
     read, disk_files = _worker_files(store, in_memory_up_to=statements - 1)
     assert copied == read == f"n\r\n{statements}\r\n"
     assert copy_files == [] and disk_files != []
+    # a copy that would take more than a quarter of the worker's memory allowance is not made
+    limit = 4 * statements * COPY_BYTES_PER_STATEMENT
+    assert _open_store(str(store), statements, limit + 4)[1] is False
+    assert _open_store(str(store), statements, limit - 4)[1] is True
