@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from rdflib import Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 
 import vetgraph
 from vetgraph.config import ID_BASE, UNCONFIRMED_GRAPH
@@ -30,18 +30,22 @@ def as_json_terms(rows: list[dict]) -> list[dict[str, str]]:
 def test_query_binds_parameters_as_the_command_does() -> None:
     rows = vetgraph.query("insight", number=3)
     expected = cli_json("insight", "--param", "number=3")
+    assert isinstance(rows, list)  # a SELECT query answers rows
     assert as_json_terms(rows) == [{k: v["value"] for k, v in b.items()} for b in expected["results"]["bindings"]]
     assert rows and all(row["insight"] == URIRef(ID_BASE + "insight/3") for row in rows)
     # Text and Python values alike; a value that only looks like SPARQL is a string that matches nothing.
     assert vetgraph.query("insight", number="3") == rows
     assert vetgraph.query("search", text='x" } ; DROP ALL ; #') == []
-    assert {row["resource"] for row in vetgraph.query("search", text="Schmitt")} == {
+    found = vetgraph.query("search", text="Schmitt")
+    assert isinstance(found, list)
+    assert {row["resource"] for row in found} == {
         URIRef(ID_BASE + "person/nicolas-schmit")}
 
 
 def test_query_results_of_every_kind_and_errors() -> None:
     assert vetgraph.query("exists", resource="person/nicolas-schmit") is True
     described = vetgraph.query("describe", resource="person/nicolas-schmit")
+    assert isinstance(described, Graph)  # a DESCRIBE query answers a graph
     assert (URIRef(ID_BASE + "person/nicolas-schmit"), None, Literal("Nicolas Schmit")) in described
     with pytest.raises(ParameterError, match="number"):
         vetgraph.query("insight", number="three")

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 from rdflib import RDF, Dataset, Graph, Literal, Namespace, URIRef
+from rdflib.term import Node
 
 from tests.helpers.build import BASE_URL
+from tests.helpers.rdf import literal_value
 from tests.helpers.shared import require_shared
 from vetgraph.catalog import DCAT_VERSION, SPDX
 from vetgraph.config import DATASET_IRI
@@ -38,7 +40,7 @@ SPDX_PATTERN_DEFECT = (URIRef("http://data.europa.eu/r5r#ChecksumAlgorithmRestri
                        Literal("^https://spdx.org/rdf/terms"))
 DATASET = URIRef(DATASET_IRI)
 #: The class DCAT-AP 3 gives as the range of each property that points to an EU vocabulary IRI.
-DCAT_AP_RANGE = {
+DCAT_AP_RANGE: dict[Node, URIRef] = {
     DCTERMS.license: DCTERMS.LicenseDocument, DCTERMS.language: DCTERMS.LinguisticSystem,
     DCTERMS.spatial: DCTERMS.Location, DCAT.theme: SKOS.Concept, DCTERMS.accessRights: DCTERMS.RightsStatement,
     DCTERMS.accrualPeriodicity: DCTERMS.Frequency, DCTERMS["format"]: DCTERMS.MediaTypeOrExtent,
@@ -188,6 +190,7 @@ def test_one_distribution_per_dump_with_true_size_checksum_and_url(fixture_relea
         assert catalog.value(checksum, SPDX.algorithm) == SPDX.checksumAlgorithm_sha256
         assert str(catalog.value(checksum, SPDX.checksumValue)) == sha256_hex(data)
         fmt = FORMATS[name.split(".")[1]]
+        assert fmt.file_type is not None
         assert catalog.value(node, DCTERMS["format"]) == URIRef(AUTHORITY + "file-type/" + fmt.file_type)
         media_type = URIRef("http://www.iana.org/assignments/media-types/" + fmt.media_type)
         assert catalog.value(node, DCAT.mediaType) == media_type
@@ -217,21 +220,23 @@ def test_void_counts_are_those_of_the_union_graph(fixture_release: Path) -> None
     union = Graph()
     for s, p, o, _ in Dataset().parse(fixture_release / "vetgraph.nq", format="nquads").quads():
         union.add((s, p, o))
-    assert void.value(DATASET, VOID.triples).toPython() == len(union)
-    assert void.value(DATASET, VOID.distinctSubjects).toPython() == len(set(union.subjects()))
-    assert void.value(DATASET, VOID.distinctObjects).toPython() == len(set(union.objects()))
+    assert literal_value(void, DATASET, VOID.triples) == len(union)
+    assert literal_value(void, DATASET, VOID.distinctSubjects) == len(set(union.subjects()))
+    assert literal_value(void, DATASET, VOID.distinctObjects) == len(set(union.objects()))
     predicates = Counter(union.predicates())
-    assert void.value(DATASET, VOID.properties).toPython() == len(predicates)
+    assert literal_value(void, DATASET, VOID.properties) == len(predicates)
     for partition in void.objects(DATASET, VOID.propertyPartition):
-        assert void.value(partition, VOID.triples).toPython() == predicates[void.value(partition, VOID.property)]
+        prop = void.value(partition, VOID.property)
+        assert prop is not None
+        assert literal_value(void, partition, VOID.triples) == predicates[prop]
     classes = {o for o in union.objects(None, RDF.type)}
-    assert void.value(DATASET, VOID.classes).toPython() == len(classes)
+    assert literal_value(void, DATASET, VOID.classes) == len(classes)
     for partition in void.objects(DATASET, VOID.classPartition):
         cls = void.value(partition, VOID["class"])
-        assert void.value(partition, VOID.entities).toPython() == len(set(union.subjects(RDF.type, cls)))
+        assert literal_value(void, partition, VOID.entities) == len(set(union.subjects(RDF.type, cls)))
     subset = URIRef(DATASET_IRI + "#unconfirmed")
     assert subset in set(void.objects(DATASET, VOID.subset))
-    assert void.value(subset, VOID.triples).toPython() == 3  # the fixture's graph of unconfirmed statements
+    assert literal_value(void, subset, VOID.triples) == 3  # the fixture's graph of unconfirmed statements
 
 
 def test_void_access_points_examples_and_vocabularies(fixture_release: Path) -> None:
@@ -266,7 +271,7 @@ def test_void_has_a_linkset_per_target_vocabulary_counted_from_the_links(project
         union.add((s, p, o))
     targets = {"EuroVoc": ("http://eurovoc.europa.eu/",), "ESCO": ("http://data.europa.eu/esco/",),
                "DOI": ("https://doi.org/",), "CELEX": ("http://publications.europa.eu/resource/celex/",)}
-    expected: Counter[tuple[str, URIRef]] = Counter()
+    expected: Counter[tuple[str, Node]] = Counter()
     for s, p, o in union:
         if p == RDF.type or not isinstance(o, URIRef) or not str(s).startswith("https://w3id.org/vetgraph/id/"):
             continue
@@ -279,18 +284,18 @@ def test_void_has_a_linkset_per_target_vocabulary_counted_from_the_links(project
     assert {(s, p) for s, p, o in links if isinstance(o, URIRef) and (s, p, o) in union} <= {
         (s, p) for s, p, o in union if any(str(o).startswith(t) for ts in targets.values() for t in ts)
         or str(o).startswith(AUTHORITY)} | {(s, p) for s, p, o in links if not str(o).startswith(("http", "https"))}
-    found: Counter[tuple[str, URIRef]] = Counter()
+    found: Counter[tuple[str, Node]] = Counter()
     top = [ls for ls in void.objects(DATASET, VOID.subset) if (ls, RDF.type, VOID.Linkset) in void]
     for linkset in top:
         name = str(void.value(void.value(linkset, VOID.objectsTarget), DCTERMS.title))
         predicates = set(void.objects(linkset, VOID.linkPredicate))
         parts = list(void.objects(linkset, VOID.subset)) or [linkset]
-        assert sum(void.value(part, VOID.triples).toPython() for part in parts) == \
-            void.value(linkset, VOID.triples).toPython()
+        assert sum(literal_value(void, part, VOID.triples) for part in parts) == \
+            literal_value(void, linkset, VOID.triples)
         for part in parts:
             (predicate,) = void.objects(part, VOID.linkPredicate)
             assert predicate in predicates
-            found[(name, predicate)] += void.value(part, VOID.triples).toPython()
+            found[(name, predicate)] += literal_value(void, part, VOID.triples)
     assert found == expected
     names = {name for name, _ in found}
     assert {"EuroVoc", "ESCO", "DOI", "CELEX", "authority/corporate-body", "authority/country"} <= names

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, ORG, PROV, SKOS
+from rdflib.term import Node
 
 from vetgraph.config import ID_BASE, SHAPES_IRI, UNCONFIRMED_GRAPH, VET_NS
 
@@ -69,7 +70,7 @@ def union(loaded) -> Graph:
     return loaded.union() + loaded.ontology
 
 
-def names_of(graph: Graph, resource: URIRef) -> set[str]:
+def names_of(graph: Graph, resource: Node) -> set[str]:
     """The names a resource goes by: labels, alternative labels and foaf:name (not hidden labels)."""
     return {
         str(o)
@@ -162,6 +163,7 @@ def numbered(graph: Graph, cls: URIRef) -> dict[int, URIRef]:
     for resource in graph.subjects(VET.partOfReport, REPORT):
         if (resource, RDF.type, cls) in graph:
             number = graph.value(resource, VET.number)
+            assert isinstance(number, Literal), f"{resource}: number {number}"
             assert number is not None and int(number) not in by_number, f"{resource}: number {number}"
             by_number[int(number)] = resource  # type: ignore[assignment]
     return by_number

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SKOS
 
 from vetgraph.config import PROJECT_ROOT
@@ -35,7 +35,7 @@ def test_every_reference_label_is_english_and_every_term_iri_is_absolute() -> No
         graph = Graph().parse(PROJECT_ROOT / "vetgraph" / "reference" / name, format="turtle")
         for s, _, o in graph:
             assert isinstance(s, URIRef) and s.startswith("http"), (name, s)
-            if getattr(o, "language", None) is not None:
+            if isinstance(o, Literal) and o.language is not None:
                 assert o.language == "en", (name, s, o)
         header = (PROJECT_ROOT / "vetgraph" / "reference" / name).read_text(encoding="utf-8").split("@prefix")[0]
         assert "Source" in header, name  # each file names where its labels come from

@@ -13,7 +13,7 @@ from rdflib import RDF, BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 
 from tests.helpers.build import BASE_URL, fixture_paths
-from tests.helpers.rdf import RDFLIB_FORMATS, graphs_of
+from tests.helpers.rdf import RDFLIB_FORMATS, graphs_of, literal_value
 from vetgraph.catalog import SCHEMA_FILES
 from vetgraph.config import DATASET_IRI, UNCONFIRMED_GRAPH
 from vetgraph.contents import UNCONFIRMED, describe, dump_files
@@ -120,6 +120,6 @@ def test_catalog_and_void_describe_each_dump_with_the_same_sentence(fixture_rele
     assert set(subsets) == {"confirmed", "unconfirmed"}
     for key, size in (("confirmed", len(Graph().parse(fixture_release / "vetgraph.nt"))),
                       ("unconfirmed", len(Graph().parse(fixture_release / "vetgraph-unconfirmed.nt")))):
-        assert void.value(subsets[key], VOID.triples).toPython() == size
+        assert literal_value(void, subsets[key], VOID.triples) == size
         dumps = {str(u).rsplit("/", 1)[1] for u in void.objects(subsets[key], VOID.dataDump)}
         assert dumps == {d.name for d in TRIPLE_DUMPS if d.part.key == key}

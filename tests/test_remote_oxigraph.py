@@ -11,7 +11,7 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from tests.helpers.rdf import example_bindings, same
+from tests.helpers.rdf import dumped, example_bindings, same
 from tests.helpers.servers import OxigraphServer, remote_fixture_store, stop_process
 from vetgraph.config import DATASET_IRI, UNCONFIRMED_GRAPH
 from vetgraph.remote import RemoteStore
@@ -32,7 +32,7 @@ def store_graph(server: OxigraphServer, graph: str) -> Graph:
 
 
 def local_graph(source: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> Graph:
-    return Graph().parse(data=source.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph).decode(), format="nt")
+    return Graph().parse(data=dumped(source, ox.RdfFormat.N_TRIPLES, from_graph=graph).decode(), format="nt")
 
 
 def graph_names(server: OxigraphServer) -> set[str]:
@@ -139,6 +139,7 @@ def test_server_killed_during_publish_leaves_the_old_copy_and_a_rerun_completes(
     with pytest.raises(PublishError) as caught:
         publish(oxigraph_server, new, retries=1)
     message = str(caught.value)
+    assert oxigraph_server.process is not None
     assert chunks_sent >= 2 and oxigraph_server.process.poll() == -signal.SIGKILL  # it died mid-body, killed
     assert "connection" in message or "cannot connect" in message
     assert "store state: no target graph was changed" in message
@@ -179,6 +180,7 @@ def test_direct_publish_killed_mid_put_keeps_the_old_copy_for_readers_and_after_
     with pytest.raises(PublishError) as caught:
         publish(oxigraph_server, new, staging=False, retries=1)
     message = str(caught.value)
+    assert oxigraph_server.process is not None
     assert chunks_sent >= 2 and oxigraph_server.process.poll() is not None
     assert f"<{DATASET_IRI}> keeps its previous copy where the store loads a PUT in one transaction" in message
     monkeypatch.setattr(publish_module.Body, "__iter__", original_iter)
@@ -285,6 +287,7 @@ def test_serve_store_fronts_what_publish_loaded(oxigraph_server: OxigraphServer,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
+        assert process.stdout is not None  # stdout=PIPE
         first = process.stdout.readline()
         match = re.search(r" at (http://127\.0\.0\.1:\d+/)", first)
         assert match, first

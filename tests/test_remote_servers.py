@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 
+from tests.helpers.rdf import integer
 from tests.helpers.servers import OxigraphServer, remote_fixture_store
 
 
@@ -28,10 +29,10 @@ def test_oxigraph_server_honours_dataset_parameters(oxigraph_server: OxigraphSer
     both = RemoteStore(oxigraph_server.base + "/query", default_graphs=["urn:test:a", "urn:test:b"],
                        named_graphs=["urn:test:b"])
     none = RemoteStore(oxigraph_server.base + "/query", default_graphs=[], named_graphs=[])
-    assert int(only_a.query(count).rows[0][0]) == 4
+    assert integer(only_a.query(count).rows[0][0]) == 4
     # Oxigraph evaluates a pattern over each listed graph: a triple in both graphs counts twice, as it does
     # in the embedded store's union default graph.
-    assert int(both.query(count).rows[0][0]) == 8
-    assert int(none.query(count).rows[0][0]) == 0  # the store's real default graph is empty
+    assert integer(both.query(count).rows[0][0]) == 8
+    assert integer(none.query(count).rows[0][0]) == 0  # the store's real default graph is empty
     graphs = both.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
     assert [str(row[0]) for row in graphs.rows] == ["urn:test:b"]

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 from rdflib import BNode, Literal, URIRef
+from rdflib.term import Identifier
 
-from tests.helpers.rdf import example_bindings, same
+from tests.helpers.rdf import example_bindings, integer, same
 from vetgraph.remote.sparqltext import bind, query_form, tokens
 from vetgraph.stores import OxigraphStore, QueryError
 
@@ -79,7 +80,7 @@ def test_describe_without_where_gets_one() -> None:
         URIRef(EX + "a"),
     ],
 )
-def test_values_are_exact_terms_never_syntax(small: OxigraphStore, value: object) -> None:
+def test_values_are_exact_terms_never_syntax(small: OxigraphStore, value: Identifier) -> None:
     query = "SELECT ?x ?l WHERE { ?x ?p ?l }"
     remote_style = small.query(bind(query, {"l": value}))
     engine = small.query(query, {"l": value})
@@ -101,12 +102,12 @@ def test_values_constrain_before_grouping_unlike_a_trailing_values_clause(small:
     bound = small.query(bind(query, {"g": Literal("g1")}))
     engine = small.query(query, {"g": Literal("g1")})
     assert same(bound, engine)
-    assert [int(r[1]) for r in bound.rows] == [3]
+    assert [integer(r[1]) for r in bound.rows] == [3]
     query_x = f"SELECT ?x (SUM(?v) AS ?total) WHERE {{ ?x <{EX}value> ?v }} GROUP BY ?x"
     inner = small.query(bind(f"SELECT (SUM(?v) AS ?total) WHERE {{ ?x <{EX}value> ?v }}", {"x": URIRef(EX + "b")}))
     trailing = small.query(f"SELECT (SUM(?v) AS ?total) WHERE {{ ?x <{EX}value> ?v }} VALUES ?x {{ <{EX}b> }}")
-    assert int(inner.rows[0][0]) == 2
-    assert int(trailing.rows[0][0]) == 6  # the trailing block did not constrain ?x at all
+    assert integer(inner.rows[0][0]) == 2
+    assert integer(trailing.rows[0][0]) == 6  # the trailing block did not constrain ?x at all
     assert small.query(query_x).rows  # sanity: the grouped query runs
 
 

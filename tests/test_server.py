@@ -20,6 +20,7 @@ from httpx import Response
 from rdflib import Graph, Literal, URIRef
 from starlette.testclient import TestClient
 
+from tests.helpers.rdf import dumped
 from tests.helpers.servers import app_client
 from vetgraph.config import UNCONFIRMED_GRAPH
 from vetgraph.queries import load_catalogue
@@ -70,7 +71,13 @@ def _insight_numbers(body: bytes, media_type: str) -> list[int]:
     if media_type.endswith("xml"):
         ns = "{http://www.w3.org/2005/sparql-results#}"
         root = ET.fromstring(body)
-        return [int(b.find(f"{ns}literal").text) for b in root.iter(f"{ns}binding") if b.get("name") == "n"]
+        counts = []
+        for b in root.iter(f"{ns}binding"):
+            if b.get("name") == "n":
+                literal = b.find(f"{ns}literal")
+                assert literal is not None and literal.text is not None
+                counts.append(int(literal.text))
+        return counts
     if media_type == "text/csv":
         return [int(row["n"]) for row in csv.DictReader(io.StringIO(body.decode()))]
     rows = list(csv.reader(io.StringIO(body.decode()), delimiter="\t"))
@@ -246,7 +253,7 @@ def test_workers_cannot_fetch_even_if_the_check_is_bypassed() -> None:
     query = f"SELECT * {{ SERVICE <http://127.0.0.1:{server.server_port}/sparql> {{ ?s ?p ?o }} }}"
 
     async def scenario() -> tuple[str, bytes]:
-        pool = WorkerPool(ox.Store().dump(format=ox.RdfFormat.N_QUADS), size=1)
+        pool = WorkerPool(dumped(ox.Store(), ox.RdfFormat.N_QUADS), size=1)
         await pool.start()
         try:
             with pytest.raises(QueryError) as failure:
@@ -349,7 +356,7 @@ def test_a_worker_that_runs_out_of_memory_is_replaced() -> None:
     async def scenario() -> tuple[type, int, int, bytes]:
         store = ox.Store()
         store.load(data.encode(), format=ox.RdfFormat.N_TRIPLES)
-        pool = WorkerPool(store.dump(format=ox.RdfFormat.N_QUADS), size=1, memory_limit=256 * 2**20)
+        pool = WorkerPool(dumped(store, ox.RdfFormat.N_QUADS), size=1, memory_limit=256 * 2**20)
         await pool.start()
         try:
             greedy = "SELECT (STRLEN(GROUP_CONCAT(CONCAT(?a, ?b, ?c))) AS ?n) { ?s ?p ?a . ?t ?q ?b . ?u ?r ?c }"

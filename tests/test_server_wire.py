@@ -13,6 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from tests.helpers.rdf import dumped
 from tests.helpers.servers import start_serve, stop_process
 from vetgraph.server.connections import JOIN_UP_TO, _OneWriteResponses
 from vetgraph.server.workers import QueryRequest, WorkerPool, _Channel, _Worker
@@ -83,14 +84,14 @@ def test_queries_that_wait_for_a_worker_cost_no_repr_of_the_workers() -> None:
 
     calls: list[int] = []
 
-    def counted(self: _Worker) -> str:  # reprlib, which asyncio uses, swallows exceptions: count instead
+    def counted(self: object) -> str:  # reprlib, which asyncio uses, swallows exceptions: count instead
         calls.append(1)
         return "worker"
 
     async def scenario() -> list[bytes]:
         store = ox.Store()
         store.add(ox.Quad(ox.NamedNode("urn:s"), ox.NamedNode("urn:p"), ox.Literal("o")))
-        pool = WorkerPool(store.dump(format=ox.RdfFormat.N_QUADS), size=1)
+        pool = WorkerPool(dumped(store, ox.RdfFormat.N_QUADS), size=1)
         await pool.start()
         try:
             answers = await asyncio.gather(*(pool.run(QueryRequest(f"ASK {{ ?s ?p ?o }} # {n}", "json", None, 10.0))

@@ -143,7 +143,7 @@ def project_graphs() -> Loaded:
     return load_project(Paths(), data_files=[])
 
 
-def _targets(shapes: Graph, data: Graph, node_shape: URIRef, focus: Node) -> bool:
+def _targets(shapes: Graph, data: Graph, node_shape: Node, focus: Node) -> bool:
     """Whether `node_shape` targets `focus` in the validated data (class targets follow rdfs:subClassOf)."""
     for cls in shapes.objects(node_shape, SH.targetClass):
         for focus_type in data.objects(focus, RDF.type):
@@ -186,10 +186,12 @@ def actual_results(loaded: Loaded, outcome: ValidationOutcome) -> list[tuple[Res
     results = []
     for node in report.subjects(RDF.type, SH.ValidationResult):
         focus = report.value(node, SH.focusNode)
-        node_shape, property_shape = _shape_of(loaded.shapes, data, report.value(node, SH.sourceShape), focus)
+        source_shape = report.value(node, SH.sourceShape)
+        assert focus is not None and source_shape is not None  # every SHACL result names both
+        node_shape, property_shape = _shape_of(loaded.shapes, data, source_shape, focus)
         result = Result(
             severity=SEVERITIES[report.value(node, SH.resultSeverity)],  # type: ignore[index]
-            focus=focus,  # type: ignore[arg-type]
+            focus=focus,
             path=_result_path(report, report.value(node, SH.resultPath)),
             component=report.value(node, SH.sourceConstraintComponent),  # type: ignore[arg-type]
             node_shape=node_shape,

@@ -51,6 +51,7 @@ def test_statement_and_subject_counts_are_those_of_the_data_files(as_json: dict,
 def test_instances_per_class_are_those_of_the_data_files(as_json: dict, data_store: ox.Store) -> None:
     instances: dict[str, set] = defaultdict(set)
     for quad in data_store.quads_for_pattern(None, RDF_TYPE, None):
+        assert not isinstance(quad.object, ox.Triple)  # a class is an IRI (or blank node), never a quoted triple
         instances[quad.object.value].add(quad.subject)
     # stats names classes by prefix (vet:Insight); the counts per class, sorted, must be the same multiset
     assert len(as_json["classes"]) == len(instances)

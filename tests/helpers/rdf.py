@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
-from rdflib import BNode, Dataset, Graph, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.term import Identifier, Node
 
 from vetgraph.stores import QueryResult
 from vetgraph.terms import to_rdflib
@@ -43,6 +45,27 @@ def union_of(source: Dataset | Graph) -> Graph:
     return union
 
 
+def literal_value(graph: Graph, subject: Node | None, predicate: Node) -> Any:
+    """The Python value of the literal `graph.value(subject, predicate)` (fails when that is no literal)."""
+    node = graph.value(subject, predicate)
+    assert isinstance(node, Literal), (subject, predicate, node)
+    return node.toPython()
+
+
+def dumped(store: ox.Store, fmt: ox.RdfFormat,
+           from_graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph | None = None) -> bytes:
+    """`store.dump` into bytes (it answers None only when given an output to write to)."""
+    data = store.dump(format=fmt, from_graph=from_graph)
+    assert data is not None
+    return data
+
+
+def integer(cell: Identifier | None) -> int:
+    """A result cell that must be bound, as an int."""
+    assert cell is not None, "unbound"
+    return int(cell)
+
+
 def oxigraph_dataset(path: Path) -> Dataset:
     """A file parsed by pyoxigraph, as an rdflib Dataset."""
     dataset = Dataset()
@@ -64,6 +87,7 @@ def assert_same_data(parsed: Dataset, source: Dataset | Graph, named_graphs: boo
     if not named_graphs:
         assert isomorphic(union_of(parsed), union_of(source))
         return
+    assert isinstance(source, Dataset)  # graphs_of needs quads: only a Dataset has named graphs
     got, want = graphs_of(parsed), graphs_of(source)
     assert sorted(got, key=str) == sorted(want, key=str)
     for name in want:
@@ -85,6 +109,7 @@ def same(a: QueryResult, b: QueryResult) -> bool:
     if a.kind != b.kind:
         return False
     if a.kind == "graph":
+        assert a.graph is not None and b.graph is not None  # a graph result carries its graph
         return isomorphic(a.graph, b.graph)
     return canonical(a) == canonical(b)
 
