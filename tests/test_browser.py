@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -21,6 +22,9 @@ from tests.helpers.browser import ARTIFACTS, chromium, require_browser, watched_
 from vetgraph.queries import load_catalogue
 from vetgraph.server.app import create_app
 from vetgraph.stores import OxigraphStore
+
+if TYPE_CHECKING:  # playwright is optional at run time (require_browser skips without it)
+    from playwright.sync_api import Browser
 
 pytestmark = pytest.mark.browser
 
@@ -51,7 +55,7 @@ def base_url(loaded, project_release) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser(base_url) -> Iterator[object]:
+def browser(base_url) -> Iterator[Browser]:
     with chromium() as instance:
         yield instance
 

@@ -212,7 +212,7 @@ def test_each_command_converts_the_data_to_the_store_once(monkeypatch, capsys):
     from vetgraph.stores import OxigraphStore
 
     conversions = []
-    convert = OxigraphStore.from_dataset.__func__  # type: ignore[attr-defined]
+    convert = OxigraphStore.from_dataset.__func__
 
     def counting(cls, dataset):
         conversions.append(dataset)

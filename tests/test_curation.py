@@ -412,7 +412,7 @@ def test_load_project_checks_codes_against_the_vocab_dir_it_is_given(tmp_path, v
     assert (ID("project/fixture-gamma"), VET("country"), COUNTRY("FRA")) in loaded.union()
 
 
-def test_load_project_parses_each_data_file_once_with_curated_rows(tmp_path, vocab_dir, monkeypatch):
+def test_load_project_parses_each_data_file_once_with_curated_rows(tmp_path, vocab_dir, monkeypatch) -> None:
     from collections import Counter
 
     from vetgraph import loading

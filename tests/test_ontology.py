@@ -201,8 +201,8 @@ def test_the_ontology_refers_only_to_defined_terms(loaded) -> None:
             if isinstance(o, URIRef):
                 used[o] = use
     for o in ontology.objects(None, RDFS.subPropertyOf):
-        used[o] = "property"  # type: ignore[index]
-    used.update({p: "property" for p in ontology.predicates()})  # type: ignore[misc]
+        used[o] = "property"
+    used.update({p: "property" for p in ontology.predicates()})
     assert undefined_terms(ontology, used) == {}
 
 

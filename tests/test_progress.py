@@ -66,7 +66,7 @@ def test_build_to_a_pipe_shows_every_step(corpus: Path, tmp_path: Path) -> None:
     starts = [line for line in done.stderr.splitlines() if not re.search(r": done\b", line)]
     total = len(starts)
     assert total > 10
-    assert [re.match(r"\[(\d+)/(\d+)\] ", line).groups() for line in starts] == [
+    assert [m.groups() if (m := re.match(r"\[(\d+)/(\d+)\] ", line)) else None for line in starts] == [
         (str(i), str(total)) for i in range(1, total + 1)]
     assert starts[1] == f"[2/{total}] validating against the SHACL shapes"
     assert starts[-1].startswith(f"[{total}/{total}] replacing ")

@@ -11,6 +11,8 @@ import shutil
 import subprocess
 import urllib.error
 from collections.abc import Iterator
+from types import TracebackType
+from xml.dom.minidom import Document
 
 import pytest
 from rdflib import Graph, Literal, URIRef
@@ -54,7 +56,8 @@ def _check_tabular(form: str, fmt: str, result: object) -> None:
         else:
             assert [int(b["n"]["value"]) for b in data["results"]["bindings"]] == list(range(1, 9))
     elif fmt == "xml":
-        text = result.toxml()  # a DOM document
+        assert isinstance(result, Document)  # a DOM document
+        text = result.toxml()
         assert ("<boolean>true</boolean>" in text) if form == "ASK" else text.count("<result>") == 8
     else:
         text = result.decode() if isinstance(result, bytes) else str(result)
@@ -70,6 +73,7 @@ def _check_graph(fmt: str, result: object) -> None:
     if isinstance(result, Graph):  # SPARQLWrapper parsed RDF/XML and JSON-LD itself
         graph = result
     else:
+        assert isinstance(result, (bytes, str)), type(result)
         graph = Graph().parse(data=result.decode() if isinstance(result, bytes) else result, format=fmt)
     assert (INSIGHT_7, URIRef(VET + "number"), Literal(7)) in graph
 
@@ -114,8 +118,9 @@ class _no_warning:
         self.catcher.__enter__()
         warnings.simplefilter("error", RuntimeWarning)  # SPARQLWrapper warns when the answer is not what it asked
 
-    def __exit__(self, *exc: object) -> None:
-        self.catcher.__exit__(*exc)
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.catcher.__exit__(exc_type, exc, traceback)
 
 
 # -- a browser at /sparql?query=... ---------------------------------------------------------------------
@@ -133,7 +138,9 @@ def test_a_browser_gets_an_html_results_table(server, accept) -> None:
     body = response.text.split('<tbody>')[1].split('</tbody>')[0]
     rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
     assert len(rows) == 8
-    href, label = re.search(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', rows[0]).groups()
+    link = re.search(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', rows[0])
+    assert link, rows[0]
+    href, label = link.groups()
     assert href == "/id/insight/1" and not label.startswith("https://")  # a local link, shown by its label
     downloads = dict(re.findall(r'<a href="([^"]+)" type="[^"]+">(\w+)</a>',
                                 response.text.split('class="alternates"')[1])[:4])

@@ -15,10 +15,12 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from rdflib import Graph, Literal, URIRef
+from rdflib.query import ResultRow
 
 from tests.helpers.servers import MARGIN, PATHOLOGICAL, start_serve, stop_process
 from vetgraph.config import DATASET_IRI, PROJECT_ROOT, UNCONFIRMED_GRAPH
@@ -48,15 +50,21 @@ def test_sparqlwrapper_gets_the_expected_answers(server) -> None:
     client.setQuery("PREFIX vet: <https://w3id.org/vetgraph/def#> "
                     "SELECT ?n WHERE { ?i a vet:Insight ; vet:number ?n } ORDER BY ?n")
     client.setReturnFormat(JSON)
-    rows = client.query().convert()["results"]["bindings"]
+    answer = client.query().convert()
+    assert isinstance(answer, dict)  # SPARQLWrapper parsed SPARQL JSON
+    rows = answer["results"]["bindings"]
     assert [int(r["n"]["value"]) for r in rows] == list(range(1, 9))
     client.setMethod("POST")
     client.setQuery('ASK { ?r <https://w3id.org/vetgraph/def#doi> "10.2767/25307" }')
-    assert client.query().convert()["boolean"] is True
+    answer = client.query().convert()
+    assert isinstance(answer, dict)
+    assert answer["boolean"] is True
     client.setMethod("GET")
     client.setQuery("CONSTRUCT WHERE { <https://w3id.org/vetgraph/id/insight/7> ?p ?o }")
     client.setReturnFormat(TURTLE)
-    graph = Graph().parse(data=client.query().convert(), format="turtle")
+    turtle = client.query().convert()
+    assert isinstance(turtle, (bytes, str)), type(turtle)
+    graph = Graph().parse(data=turtle, format="turtle")
     assert (URIRef("https://w3id.org/vetgraph/id/insight/7"), URIRef("https://w3id.org/vetgraph/def#number"),
             Literal(7)) in graph
 
@@ -66,7 +74,11 @@ def test_rdflib_sparqlstore_gets_the_expected_answers(server) -> None:
 
     graph = Graph(store=SPARQLStore(server + "sparql", returnFormat="json"))
     rows = list(graph.query("SELECT ?doi WHERE { ?r <https://w3id.org/vetgraph/def#doi> ?doi }"))
-    assert Literal("10.2767/25307") in {row[0] for row in rows}
+    values = set()
+    for row in rows:
+        assert isinstance(row, ResultRow)  # a SELECT answers rows
+        values.add(row[0])
+    assert Literal("10.2767/25307") in values
     assert graph.query("ASK { <https://w3id.org/vetgraph/id/insight/1> ?p ?o }").askAnswer is True
 
 
@@ -86,7 +98,7 @@ def test_rapper_reads_the_graph_of_unconfirmed_statements(server, loaded, url, p
 @pytest.mark.slow
 @pytest.mark.parametrize("pathological", PATHOLOGICAL)
 def test_time_limit_holds_while_other_requests_are_answered(server, pathological) -> None:
-    outcome: dict[str, object] = {}
+    outcome: dict[str, Any] = {}
 
     def slow() -> None:
         started = time.monotonic()

@@ -389,6 +389,7 @@ def test_ctrl_c_and_sigterm_stop_everything_quietly(stop: signal.Signals) -> Non
         everything = _descendants(process.pid)
         os.killpg(process.pid, stop)
         process.wait(timeout=20)
+        assert process.stderr is not None  # start_serve pipes stderr unless told otherwise
         stderr = process.stderr.read()
         running.join(timeout=10)
     finally:

@@ -7,8 +7,12 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:  # playwright is optional at run time (require_browser skips without it)
+    from playwright.sync_api import Browser, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -32,7 +36,7 @@ def require_browser() -> None:
 
 
 @contextmanager
-def chromium() -> Iterator[object]:
+def chromium() -> Iterator[Browser]:
     """A headless chromium (Playwright Browser)."""
     require_browser()
     from playwright.sync_api import sync_playwright
@@ -45,7 +49,7 @@ def chromium() -> Iterator[object]:
             instance.close()
 
 
-def watched_page(browser) -> tuple[object, list[str], list[str]]:
+def watched_page(browser: Browser) -> tuple[Page, list[str], list[str]]:
     """A new 1280x900 page, the URLs it requests and its errors: uncaught JavaScript errors and whatever the
     Content-Security-Policy blocks (a blocked script or style shows up as a console error)."""
     ARTIFACTS.mkdir(exist_ok=True)

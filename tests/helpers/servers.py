@@ -222,7 +222,14 @@ def start_serve(args: list[str], cwd: Path = PROJECT_ROOT, **popen: Any) -> tupl
         cwd=cwd, stdout=subprocess.PIPE, text=True, **{"stderr": subprocess.PIPE, **popen},
     )
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
+    stdout = process.stdout
+    assert stdout is not None  # stdout=PIPE
+
+    def pump() -> None:
+        for line in stdout:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
     try:
         first = lines.get(timeout=90)
     except queue.Empty:
