@@ -108,10 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     print("| corpus | statements | build (s) | " + " | ".join(f"{g} (s)" for g in groups)
           + " | native (s) | build / native | dumps / native |")
     print("|---" * (len(groups) + 6) + "|")
-    for name, statements, total, native, steps in rows:
-        cells = " | ".join(f"{steps.get(g, 0.0):.2f}" for g in groups)
+    for name, statements, total, native, medians in rows:
+        cells = " | ".join(f"{medians.get(g, 0.0):.2f}" for g in groups)
         print(f"| {name} | {statements} | {total:.2f} | {cells} | {native:.3f} | {total / native:.0f}x "
-              f"| {steps.get('dumps', 0.0) / native:.1f}x |")
+              f"| {medians.get('dumps', 0.0) / native:.1f}x |")
     return 0
 
 

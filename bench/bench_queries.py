@@ -18,6 +18,7 @@ real graph). Its IRIs differ from the real ones, so parameters that name a resou
 from __future__ import annotations
 
 import argparse
+import functools
 import multiprocessing
 import shlex
 import statistics
@@ -25,6 +26,9 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
+
+from rdflib.term import Identifier
 
 from vetgraph.queries import StoredQuery, load_catalogue
 from vetgraph.stores import OxigraphStore, RdflibStore, Store
@@ -62,14 +66,21 @@ def example_values(query: StoredQuery) -> dict[str, str]:
     return dict(w.split("=", 1) for w in words[4::2] if "=" in w)
 
 
-def _answer(store: Store, query: StoredQuery, bindings: Mapping) -> int:
+class Answering(Protocol):
+    """What is timed: a store's run-and-serialize path (a vetgraph Store, or bare pyoxigraph in bench/run.py)."""
+
+    def native(self, sparql: str, fmt: str, bindings: Mapping[str, Identifier] | None = None) -> tuple[str, bytes]:
+        ...
+
+
+def _answer(store: Answering, query: StoredQuery, bindings: Mapping) -> int:
     """Run and serialize once; returns the size of the answer (bytes), to keep the work from being skipped."""
     fmt = "ttl" if query.kind in ("construct", "describe") else "json"
     _, data = store.native(query.text, fmt, bindings)
     return len(data)
 
 
-def _time(store: Store, query: StoredQuery, bindings: Mapping, repeat: int, budget: float) -> Timing:
+def _time(store: Answering, query: StoredQuery, bindings: Mapping, repeat: int, budget: float) -> Timing:
     """Median of `repeat` runs after one warm-up run, fewer if they exceed `budget` seconds in total."""
     size = _answer(store, query, bindings)  # warm-up (parsing caches, lazy indexes)
     times: list[float] = []
@@ -105,16 +116,14 @@ def _in_child(work: Callable[[], Timing], timeout: float) -> Timing:
         receiver.close()
 
 
-def bench(stores: dict[str, Store], catalogue: dict[str, StoredQuery], values: Callable[[StoredQuery], dict],
+def bench(stores: Mapping[str, Answering], catalogue: dict[str, StoredQuery], values: Callable[[StoredQuery], dict],
           repeat: int, timeout: float) -> dict[tuple[str, str], Timing]:
     results = {}
     for name, query in catalogue.items():
         bindings = query.bind(values(query))
         for engine, store in stores.items():
             results[name, engine] = _in_child(
-                lambda store=store, query=query, bindings=bindings: _time(store, query, bindings, repeat, timeout / 2),
-                timeout,
-            )
+                functools.partial(_time, store, query, bindings, repeat, timeout / 2), timeout)
             print(".", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     return results

@@ -52,6 +52,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import cast
 
 from bench.common import stop_process
 from vetgraph.config import ID_BASE, PROJECT_ROOT
@@ -185,7 +186,8 @@ def _poll_http(url: str, process: subprocess.Popen, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}")
+            program = cast(list[str], process.args)[0]  # every server here is started from a list of str
+            raise RuntimeError(f"{program} exited with {process.returncode}")
         try:
             urllib.request.urlopen(url, timeout=2)
             return
@@ -258,7 +260,7 @@ class Unique(Sequence[bytes]):
     def __len__(self) -> int:
         return 1
 
-    def __getitem__(self, index):  # type: ignore[override]
+    def __getitem__(self, index):
         self.counter += 1
         return self.build(self.counter)
 
@@ -429,11 +431,11 @@ def verdict(outcomes: Sequence[Outcome]) -> list[str]:
                 mark = "met" if ratio >= factor else "NOT met"
                 lines.append(f"stored queries: {ours_name} / {other} throughput = {ratio:.2f}x "
                              f"(target >= {factor:g}x): {mark}")
-    for scenario, factor in (("repeated", None), ("distinct", 0.8)):  # a repeated text is the cache's case
+    for scenario, goal in (("repeated", None), ("distinct", 0.8)):  # a repeated text is the cache's case
         ours, theirs = found.get(("vetgraph", scenario)), found.get(("oxigraph", scenario))
         if ours and theirs and theirs.rps:
             ratio = ours.rps / theirs.rps
-            mark = "" if factor is None else f" (target >= {factor:g}x): {'met' if ratio >= factor else 'NOT met'}"
+            mark = "" if goal is None else f" (target >= {goal:g}x): {'met' if ratio >= goal else 'NOT met'}"
             lines.append(f"{scenario} grouped count: vetgraph / oxigraph serve-read-only throughput = "
                          f"{ratio:.2f}x at {ours.clients} clients{mark}")
     for target in ("vetgraph", "vetgraph-nocache"):

@@ -23,6 +23,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from bench.common import cpu_time
 from vetgraph.validation import PYSHACL_OPTIONS
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     from vetgraph.loading import load_project
     from vetgraph.synth import corpus_path
 
-    corpora = [] if args.no_real else [("real data", [])]
+    corpora: list[tuple[str, list[Path]]] = [] if args.no_real else [("real data", [])]
     corpora += [(f"{scale}x", [corpus_path(scale)]) for scale in args.sizes]
     print(f"partitioned with {jobs} jobs; PLAIN_BELOW is {PLAIN_BELOW} statements; medians of {args.repeat} runs")
     print(f"{'corpus':<10} {'statements':>10} {'parts':>5} {'plain s':>8} {'lifted s':>9} {'partitioned s':>14} "

@@ -202,15 +202,21 @@ class _Native:
 
         substitutions = {ox.Variable(k): to_oxigraph(v) for k, v in (bindings or {}).items()} or None
         result = self.store.query(sparql, use_default_graph_as_union=True, substitutions=substitutions)
+        # serialize answers bytes when given no output to write to
         if isinstance(result, ox.QueryTriples):
-            return "graph", result.serialize(format=ox.RdfFormat.TURTLE)
-        return "select", result.serialize(format=ox.QueryResultsFormat.JSON)
+            data = result.serialize(format=ox.RdfFormat.TURTLE)
+            assert data is not None
+            return "graph", data
+        data = result.serialize(format=ox.QueryResultsFormat.JSON)
+        assert data is not None
+        return "select", data
 
 
 def measure_queries(variant: str, scale: int, repeat: int, work: Path, jobs: int, timeout: float = 30) -> list[dict]:
-    from bench.bench_queries import SYNTH_VALUES, bench, example_values
+    from bench.bench_queries import SYNTH_VALUES, Answering, bench, example_values
     from vetgraph.queries import load_catalogue
 
+    store: Answering
     if variant == "native":
         store = _Native(_corpus(scale))
     else:
@@ -402,8 +408,8 @@ def table(records: list[dict]) -> list[str]:
             for variants in ({"native"}, PEERS):
                 base = _baseline(records, record, row, variants)
                 ok = base and base.get("median") and row.get("median") is not None
-                ratios.append(f"{row['median'] / base['median']:.1f}x" if ok and record["variant"] not in variants
-                              else "-")
+                ratios.append(f"{row['median'] / base['median']:.1f}x"
+                              if base and ok and record["variant"] not in variants else "-")
             cpu = _fmt_seconds(row.get("cpu_median")) if row.get("cpu_median") is not None else "-"
             median = _fmt_seconds(row.get("median")) if row.get("median") is not None else row.get("status", "-")
             lines.append(f"{head} | {row['name']} | {median} | {cpu} | {row.get('runs', '-')} "
@@ -637,6 +643,7 @@ def main(argv: list[str] | None = None) -> int:
             for variant in VARIANTS[step]:
                 if wanted and variant not in wanted:
                     continue
+                record: dict
                 if variant in PEERS and scale > args.peer_max:
                     record = {"rows": [], "status": f"not run above {args.peer_max}x (--peer-max)", "rss_mib": None}
                 else:
