@@ -103,20 +103,20 @@ def test_time_limit_holds_while_other_requests_are_answered(server, pathological
     def slow() -> None:
         started = time.monotonic()
         response = httpx.post(server + "sparql", data={"query": pathological}, timeout=60)
-        outcome["status"], outcome["seconds"], outcome["text"] = (
-            response.status_code, time.monotonic() - started, response.text)
+        outcome["status"], outcome["seconds"], outcome["text"], outcome["at"] = (
+            response.status_code, time.monotonic() - started, response.text, time.monotonic())
 
     thread = threading.Thread(target=slow)
     thread.start()
     time.sleep(0.4)  # the pathological query is running now
-    started = time.monotonic()
     quick = httpx.get(server + "sparql", params={"query": "SELECT ?n { <https://w3id.org/vetgraph/id/insight/2> "
                                                           "<https://w3id.org/vetgraph/def#number> ?n }"}, timeout=30)
-    quick_seconds = time.monotonic() - started
+    quick_at = time.monotonic()
     page = httpx.get(server + "id/insight/3", headers={"Accept": "text/html"}, timeout=30)
     thread.join(timeout=TIMEOUT + 30)
     assert quick.status_code == 200 and quick.json()["results"]["bindings"][0]["n"]["value"] == "2"
-    assert quick_seconds < TIMEOUT, "a simple query waited for the pathological one"
+    # by order, not by a bound that a loaded machine stretches: answered while the pathological one still ran
+    assert quick_at < float(outcome["at"]), "a simple query waited for the pathological one"
     assert page.status_code == 200
     assert outcome["status"] == 503, outcome
     assert "time limit" in str(outcome["text"])
