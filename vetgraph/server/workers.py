@@ -242,6 +242,9 @@ def _framed(message: tuple) -> bytes:
     return (struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!iQ", -1, size)) + payload
 
 
+_INCOMPLETE = object()  # what _take_message gives while the buffer holds no whole message
+
+
 def _take_message(buffer: bytearray) -> Any:
     """The first whole message in `buffer`, removed from it, or _INCOMPLETE."""
     if len(buffer) < 4:
@@ -258,9 +261,6 @@ def _take_message(buffer: bytearray) -> Any:
     message = pickle.loads(buffer[start:start + size])
     del buffer[:start + size]
     return message
-
-
-_INCOMPLETE = object()
 
 
 class _WorkerPipe:
