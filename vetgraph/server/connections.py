@@ -31,7 +31,7 @@ import socket
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -190,6 +190,27 @@ class _OneWriteResponses:
         return getattr(self._transport, name)
 
 
+#: The ASGI scope extension under which `GuardedProtocol` gives each request its `Disconnection`.
+DISCONNECT_EXTENSION = "vetgraph.disconnect"
+
+
+class Disconnection:
+    """Tells a request's handler that its client closed the connection before the answer was complete: it
+    calls `callback` (set by the handler, e.g. to cancel the request's query) and sets `happened`. A task
+    waiting on ASGI `receive` for the same news cost the server process 15 us a query."""
+
+    __slots__ = ("callback", "happened")
+
+    def __init__(self) -> None:
+        self.callback: Callable[[], object] | None = None
+        self.happened = False
+
+    def fire(self) -> None:
+        self.happened = True
+        if self.callback is not None:
+            self.callback()
+
+
 class GuardedProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, reporting to a `ConnectionGuard` (`guarded_protocol` binds one)."""
 
@@ -222,6 +243,8 @@ class GuardedProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_head, self._head_bytes = False, 0
         self._ends += 1
+        extensions = cast(dict[str, Any], self.scope.setdefault("extensions", {}))
+        extensions[DISCONNECT_EXTENSION] = Disconnection()
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
@@ -239,7 +262,12 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.guard.closed(self)
+        cycle = self.cycle
         super().connection_lost(exc)
+        if cycle is not None and not cycle.response_complete:  # the request uvicorn would report disconnected
+            disconnection = cycle.scope.get("extensions", {}).get(DISCONNECT_EXTENSION)
+            if isinstance(disconnection, Disconnection):
+                disconnection.fire()
 
 
 def guarded_protocol(guard: ConnectionGuard) -> type[GuardedProtocol]:
