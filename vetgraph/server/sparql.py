@@ -266,8 +266,8 @@ async def _read_request(request: Request) -> tuple[str | None, list[tuple[str, s
 
 class Endpoint:
     """/sparql as a plain ASGI app (a class, so that Starlette routes to it unwrapped): a query's answer goes
-    out as two ASGI messages, without the request-response wrapping and Response object that took a tenth
-    of the server process's time per query on small data (docs/performance.md)."""
+    out as two ASGI messages, without the request-response wrapping and Response object (about 8 us a query,
+    docs/performance.md)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         outcome = await _respond(Request(scope, receive, send))
