@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers.servers import MARGIN, PATHOLOGICAL, start_serve, stop_process
+from tests.helpers.servers import MARGIN, PATHOLOGICAL, descendants, is_running, start_serve, stop_process
 from vetgraph.server.connections import MAX_HEAD_BYTES
 
 pytestmark = pytest.mark.slow
@@ -38,31 +38,6 @@ def _address(url: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def _running(pid: int) -> bool:
-    """Whether the process exists and is not a zombie (an exited child nobody reaped yet)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def _command(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
@@ -71,8 +46,8 @@ def _command(pid: int) -> str:
 
 
 def _fork_server_and_workers(server_pid: int) -> tuple[int, list[int]]:
-    fork_server = next(p for p in _descendants(server_pid) if "multiprocessing.forkserver" in _command(p))
-    return fork_server, _descendants(fork_server)
+    fork_server = next(p for p in descendants(server_pid) if "multiprocessing.forkserver" in _command(p))
+    return fork_server, descendants(fork_server)
 
 
 def _until(condition, seconds: float) -> bool:
@@ -281,7 +256,7 @@ def test_a_client_that_walks_away_frees_its_worker_and_one_client_cannot_take_th
         assert time.monotonic() - started < 2
         assert httpx.get(url + "health").json()["long_queries"] == 0
         _, workers = _fork_server_and_workers(process.pid)
-        assert _until(lambda: len([w for w in workers if _running(w)]) == 2, 2), workers
+        assert _until(lambda: len([w for w in workers if is_running(w)]) == 2, 2), workers
 
         answers: dict[int, httpx.Response] = {}
 
@@ -356,7 +331,7 @@ def test_workers_never_outlive_the_server_even_if_the_fork_server_is_killed(stde
         assert len(workers) >= 2
         os.kill(fork_server, signal.SIGKILL)
         # The pool notices and starts workers again (through a new fork server); /health tells it.
-        assert _until(lambda: not any(_running(w) for w in workers), 3), [w for w in workers if _running(w)]
+        assert _until(lambda: not any(is_running(w) for w in workers), 3), [w for w in workers if is_running(w)]
         thread.join(timeout=10)
         assert busy["answer"].status_code == 503 and "worker stopped" in busy["answer"].text
         assert _until(lambda: httpx.get(url + "health").json()["query_workers"] == 2, 10)
@@ -368,7 +343,7 @@ def test_workers_never_outlive_the_server_even_if_the_fork_server_is_killed(stde
         _, fresh = _fork_server_and_workers(process.pid)
         process.kill()  # the hardest end: no clean-up code runs in the server
         process.wait()
-        assert _until(lambda: not any(_running(w) for w in fresh), 5), [w for w in fresh if _running(w)]
+        assert _until(lambda: not any(is_running(w) for w in fresh), 5), [w for w in fresh if is_running(w)]
         long_one.join(timeout=10)
     finally:
         stop_process(process)
@@ -399,7 +374,7 @@ def test_ctrl_c_and_sigterm_stop_everything_quietly(stop: signal.Signals) -> Non
         running = threading.Thread(target=_post_ignoring_errors, args=(url + "sparql", PATHOLOGICAL[0]))
         running.start()
         time.sleep(1.0)
-        everything = _descendants(process.pid)
+        everything = descendants(process.pid)
         os.killpg(process.pid, stop)
         process.wait(timeout=20)
         assert process.stderr is not None  # start_serve pipes stderr unless told otherwise
@@ -408,4 +383,4 @@ def test_ctrl_c_and_sigterm_stop_everything_quietly(stop: signal.Signals) -> Non
     finally:
         stop_process(process)
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
-    assert _until(lambda: not any(_running(p) for p in everything), 5), [p for p in everything if _running(p)]
+    assert _until(lambda: not any(is_running(p) for p in everything), 5), [p for p in everything if is_running(p)]

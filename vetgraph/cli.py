@@ -80,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     module.add_arguments(parser)
     parser.add_argument("--debug", action="store_true", help="on an error, also print its Python traceback")
     args = parser.parse_args(rest)
+    args.command_argv = rest  # as given: `serve --processes N` starts `serve` again with them
     try:
         return int(module.run(args))
     except KeyboardInterrupt:

@@ -5,6 +5,7 @@ proxy, 401 challenges); and the app in process, behind Starlette's TestClient.""
 
 from __future__ import annotations
 
+import os
 import queue
 import shutil
 import signal
@@ -245,3 +246,29 @@ def start_serve(args: list[str], cwd: Path = PROJECT_ROOT, **popen: Any) -> tupl
             time.sleep(0.2)
     process.kill()
     raise RuntimeError(f"vetgraph serve at {url} did not become healthy")
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (children, their children ...), read from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def is_running(pid: int) -> bool:
+    """Whether the process exists and is not a zombie (an exited child nobody reaped yet)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

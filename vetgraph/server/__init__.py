@@ -48,6 +48,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=2, metavar="N",
                         help="query worker processes (default 2); a query at the time limit costs one, "
                              "which is replaced")
+    parser.add_argument("--processes", type=int, default=1, metavar="N",
+                        help="server processes on the port (default 1), each with its own --workers; with one "
+                             "per core, small data answer simple queries faster (see docs/server.md)")
+    from vetgraph.server.group import MEMBER_OPTION
+
+    parser.add_argument(MEMBER_OPTION, action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--store", metavar="URL",
                         help="serve a remote SPARQL endpoint (query URL) instead of the local data")
     from vetgraph.cli import add_auth_arguments
@@ -95,6 +101,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--timeout must be more than 0 seconds")
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
+    if args.processes < 1:
+        raise UsageError("--processes must be at least 1")
+    if args.processes > 1 and args.store:
+        raise UsageError("--processes is for the local data; in front of --store there is nothing to spread")
     if args.max_connections < 1:
         raise UsageError("--max-connections must be at least 1")
     if not args.request_timeout > 0:
@@ -109,7 +119,32 @@ def run(args: argparse.Namespace) -> int:
             store, prefixes, last_modified, ontology = _remote(args, paths)
         else:
             (store, prefixes, last_modified, ontology), store_path = _validated_store(paths, args)
+            if args.processes > 1:
+                return _serve_group(args)
         return _listen_and_serve(args, store, prefixes, last_modified, ontology, store_path)
+
+
+def _serve_group(args: argparse.Namespace) -> int:
+    """Start `--processes` members on one port (the data are validated and stored already) and supervise them
+    (vetgraph.server.group)."""
+    import sys
+
+    from vetgraph.server.group import MEMBER_OPTION, Group, reserve_port
+
+    reserved = reserve_port(args.host, args.port)
+    try:
+        port = reserved.getsockname()[1]
+        command = [sys.executable, "-m", "vetgraph", "serve", *args.command_argv, "--port", str(port),
+                   "--processes", "1", "--quiet", MEMBER_OPTION]
+        group = Group(command, args.processes)
+        group.start()
+        host = f"[{args.host}]" if ":" in args.host else args.host
+        base_url = args.base_url or f"http://{host}:{port}/"
+        print(f"vetgraph serving the validated data with {args.processes} processes at {base_url}", flush=True)
+        print(f"  SPARQL endpoint {base_url}sparql · stored queries {base_url}queries", flush=True)
+        return group.supervise()
+    finally:
+        reserved.close()
 
 
 def _listen_and_serve(args: argparse.Namespace, store: Store, prefixes: dict[str, str] | None,
@@ -123,6 +158,11 @@ def _listen_and_serve(args: argparse.Namespace, store: Store, prefixes: dict[str
     # ACK add ~40 ms to every keep-alive response)
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if args.group_member:  # one of `--processes N` (vetgraph.server.group): the kernel spreads connections
+        from vetgraph.server.group import die_with_parent
+
+        die_with_parent()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((args.host, args.port))
         # Listen before the URL is printed: a client may connect at once (it waits in the backlog until
@@ -193,7 +233,7 @@ def _serve(
         worker_memory=args.worker_memory_mb * 2**20 if args.worker_memory_mb else None,
         max_body_bytes=args.max_body_kb * 1024, max_result_bytes=int(args.max_result_mb * 2**20),
         cache_bytes=args.cache_mb * 2**20, last_modified=last_modified, redirect=args.redirect == "303",
-        store_path=store_path,
+        store_path=store_path, bounded_in_process=args.group_member,
     )
     print(f"vetgraph serving {'the remote store ' + args.store if args.store else 'the validated data'} "
           f"at {base_url}", flush=True)

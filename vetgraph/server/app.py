@@ -32,7 +32,7 @@ from vetgraph.server.languages import from_request
 from vetgraph.server.pages import environment, render_home
 from vetgraph.server.site import Rendered, Site, error, send
 from vetgraph.server.vocabulary import Vocabulary
-from vetgraph.server.workers import Engine, ThreadEngine, WorkerPool
+from vetgraph.server.workers import IN_PROCESS_UP_TO, Engine, ThreadEngine, WorkerPool
 from vetgraph.stores import OxigraphStore, Store
 from vetgraph.terms import written
 
@@ -216,6 +216,7 @@ def create_app(
     last_modified: datetime | None = None,
     redirect: bool = False,
     store_path: Path | None = None,
+    bounded_in_process: bool = False,
 ) -> Starlette:
     """The vetgraph linked-data server over `store`.
 
@@ -224,14 +225,15 @@ def create_app(
     address space each, None: unlimited); with `store_path` (the folder of the finished on-disk store that
     `store` reads, see vetgraph.server.persisted) they open it read-only instead of each loading a copy.
     `cache_bytes` = 0 turns the page and result caches off. `redirect`: /id/... answers 303 See Other to its
-    document instead of 200."""
+    document instead of 200. `bounded_in_process`: bounded queries on small data run in this process (see
+    workers.IN_PROCESS_UP_TO; for `serve --processes N`)."""
     if engine is None:
         if isinstance(store, OxigraphStore):
             import pyoxigraph as ox
 
             data = store_path or written(store.store.dump(format=ox.RdfFormat.N_QUADS))
-            engine = WorkerPool(data, size=workers,
-                                max_result_bytes=max_result_bytes, memory_limit=worker_memory)
+            engine = WorkerPool(data, size=workers, max_result_bytes=max_result_bytes, memory_limit=worker_memory,
+                                in_process_up_to=IN_PROCESS_UP_TO if bounded_in_process else 0)
         else:
             engine = ThreadEngine(store, max_result_bytes=max_result_bytes)
     site = Site(

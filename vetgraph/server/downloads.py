@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -238,6 +239,8 @@ async def health(request: Request) -> Response:
         "query_workers": capacity,
         "workers_replaced": getattr(site.engine, "replaced", 0),
         "long_queries": getattr(site.engine, "long_running", 0),
+        "queries_in_process": getattr(site.engine, "ran_here", 0),
+        "process": os.getpid(),
         "timeout_s": site.timeout,
         "cache": {"pages": len(site.pages), "results": len(site.results),
                   "result_hits": site.results.hits, "result_misses": site.results.misses},

@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 from rdflib.term import Identifier
 
+from vetgraph.server.querycheck import bounded
 from vetgraph.stores import GRAPH_FORMATS, TABULAR_FORMATS, QueryError, QueryTimeout, ResultKind, Store
 from vetgraph.terms import to_oxigraph
 
@@ -64,6 +65,12 @@ LOW_PRIORITY = 19  # the nice value of a long-lane worker
 IN_MEMORY_UP_TO = 500_000
 #: What a statement of an in-memory copy takes, generously (measured: 0.8 KiB of resident memory at 100x)
 COPY_BYTES_PER_STATEMENT = 1024
+#: Up to this many statements, a pool asked to (`in_process_up_to`, as each process of `serve --processes N`
+#: does) keeps a copy in the server process and runs there, in the event loop, the queries whose work the
+#: data's size bounds (`querycheck.bounded`): they end in milliseconds, so they need no killable process, and
+#: skip the hop to one. Worth it only with a server process per core: alone, one process would do all the
+#: work on one core (docs/performance.md).
+IN_PROCESS_UP_TO = 10_000
 
 
 class EngineBusy(Exception):
@@ -478,6 +485,7 @@ class WorkerPool(Engine):
         max_result_bytes: int = 16 * 2**20,
         memory_limit: int | None = None,
         in_memory_up_to: int = IN_MEMORY_UP_TO,
+        in_process_up_to: int = 0,
         start_timeout: float = 120.0,
     ):
         if size < 1:
@@ -489,6 +497,7 @@ class WorkerPool(Engine):
         self.max_result_bytes = max_result_bytes
         self.memory_limit = memory_limit
         self.in_memory_up_to = in_memory_up_to
+        self.in_process_up_to = in_process_up_to
         self.start_timeout = start_timeout
         # the data: N-Quads each worker loads into memory, or the folder of a finished store it opens read-only
         self._dump = dump if isinstance(dump, bytes) else None
@@ -504,6 +513,8 @@ class WorkerPool(Engine):
         self._started = False
         self._closed = False
         self.replaced = 0  # workers started to take the place of one that left the lane (for /health, tests)
+        self._local: ox.Store | None = None  # the copy for bounded queries, see IN_PROCESS_UP_TO
+        self.ran_here = 0  # bounded queries answered in this process (for /health, tests)
 
     @property
     def capacity(self) -> int:
@@ -517,7 +528,21 @@ class WorkerPool(Engine):
         workers = await asyncio.gather(*(self._start_worker() for _ in range(self.size)))
         for worker in workers:
             self._admit(worker)
+        if self.in_process_up_to > 0:
+            self._local = await asyncio.to_thread(self._local_copy)
         self._started = True
+
+    def _local_copy(self) -> ox.Store | None:
+        """An in-memory copy for bounded queries, if the data hold at most `in_process_up_to` statements."""
+        if self._dump is not None:
+            if self._dump.count(b"\n") > self.in_process_up_to:  # N-Quads: a statement a line
+                return None
+            store = ox.Store()
+            store.load(self._dump, format=ox.RdfFormat.N_QUADS)
+            return store
+        assert self._store_path is not None
+        store, on_disk = _open_store(self._store_path, self.in_process_up_to)
+        return None if on_disk else store
 
     def _start_process(self) -> tuple[Any, socket.socket]:
         """Start a worker process (blocking: run in a thread); its pipe's end as a socket for the loop."""
@@ -708,10 +733,14 @@ class WorkerPool(Engine):
     async def run(self, request: QueryRequest) -> Answer:
         if not self._started:
             raise RuntimeError("the worker pool is not started")
+        substitutions = {ox.Variable(name): to_oxigraph(term) for name, term in (request.bindings or {}).items()}
+        if self._local is not None and request.dataset is None and bounded(request.sparql):
+            self.ran_here += 1  # in the event loop: its work is bounded by the (small) data
+            return _answer(_execute(self._local, request.sparql, request.tabular, request.graph, substitutions,
+                                    self.max_result_bytes, None))
         loop = asyncio.get_running_loop()
         timeout = request.timeout
         deadline = loop.time() + timeout
-        substitutions = {ox.Variable(name): to_oxigraph(term) for name, term in (request.bindings or {}).items()}
         message = (request.sparql, request.tabular, request.graph, substitutions, self.max_result_bytes,
                    request.dataset)
         while True:

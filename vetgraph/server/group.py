@@ -1,0 +1,107 @@
+"""`vetgraph serve --processes N`: N server processes on one port, for machines where one process's share of
+a core is the limit (distinct queries on small data, docs/performance.md).
+
+The first process validates and stores the data once (as a single server does), reserves the port, and
+starts N members: `vetgraph serve` again with the same options, each opening the stored data read-only,
+listening on the port with SO_REUSEPORT (the kernel spreads new connections over them) and answering the
+queries whose work the data's size bounds in its own event loop (`workers.IN_PROCESS_UP_TO`); every other
+query still runs in the member's own pool of killable workers, so time limits hold as in a single server.
+Per member: the caches, the fairness among clients and /health (which names its process). The first process
+supervises: it stops the members on SIGINT or SIGTERM, starts a member again if one ends, and a member ends
+when the first process does (PR_SET_PDEATHSIG).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+
+from vetgraph.errors import CannotRun
+
+#: The option that makes `vetgraph serve` a member of a group (not in --help).
+MEMBER_OPTION = "--group-member"
+RESTART_PAUSE = 1.0  # seconds before a member that ended is started again
+
+
+def reserve_port(host: str, port: int) -> socket.socket:
+    """A socket bound to the port with SO_REUSEPORT and not listening: it keeps a port 0 choice for the
+    members (which bind it too) and takes no connections itself."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise CannotRun(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    return sock
+
+
+def die_with_parent() -> None:
+    """SIGTERM this member when the first process ends, however it ends."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+
+
+class Group:
+    """The members of `vetgraph serve --processes N`, started with `command` (a `vetgraph serve` command line
+    that ends in MEMBER_OPTION)."""
+
+    def __init__(self, command: Sequence[str], size: int):
+        self.command = list(command)
+        self.size = size
+        self.members: list[subprocess.Popen[str]] = []
+        self.stopping = False
+
+    def _start_member(self) -> subprocess.Popen[str]:
+        member = subprocess.Popen(self.command, stdout=subprocess.PIPE, text=True)
+        assert member.stdout is not None
+        ready = member.stdout.readline()  # its "serving at" line, once it listens
+        if not ready.startswith("vetgraph serving"):
+            member.wait()
+            raise CannotRun(f"a server process of the group failed to start (exit code {member.returncode})")
+        return member  # it prints nothing more but its second line, which the pipe holds
+
+    def start(self) -> None:
+        try:
+            for _ in range(self.size):
+                self.members.append(self._start_member())
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self, *_: object) -> None:
+        self.stopping = True
+        for member in self.members:
+            with contextlib.suppress(ProcessLookupError):
+                member.send_signal(signal.SIGTERM)
+
+    def supervise(self) -> int:
+        """Until SIGINT or SIGTERM: keep `size` members running. Then wait for them to end."""
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        while not self.stopping:
+            for index, member in enumerate(self.members):
+                if member.poll() is not None and not self.stopping:
+                    print(f"vetgraph serve: server process {member.pid} ended (exit code {member.returncode}); "
+                          "starting another", file=sys.stderr, flush=True)
+                    time.sleep(RESTART_PAUSE)
+                    with contextlib.suppress(CannotRun):
+                        self.members[index] = self._start_member()
+            time.sleep(0.5)
+        for member in self.members:
+            try:
+                member.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                member.kill()
+                member.wait()
+        return 0
+
