@@ -366,10 +366,12 @@ def test_a_killed_idle_worker_is_replaced_and_health_tells(stderr_file: Path) ->
     assert "ended while idle" in log and "Traceback" not in log
 
 
+@pytest.mark.parametrize("processes", ["1", "2"])
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
-def test_ctrl_c_and_sigterm_stop_everything_quietly(stop: signal.Signals) -> None:
-    """Ctrl-C in a terminal signals the whole process group, workers included."""
-    process, url = start_serve(["--dist", "/nonexistent", "--timeout", "30"], start_new_session=True)
+def test_ctrl_c_and_sigterm_stop_everything_quietly(stop: signal.Signals, processes: str) -> None:
+    """Ctrl-C in a terminal signals the whole process group, workers (and the members of --processes) included."""
+    process, url = start_serve(["--processes", processes, "--dist", "/nonexistent", "--timeout", "30"],
+                               start_new_session=True)
     try:
         running = threading.Thread(target=_post_ignoring_errors, args=(url + "sparql", PATHOLOGICAL[0]))
         running.start()
