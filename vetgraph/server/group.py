@@ -14,6 +14,7 @@ when the first process does (PR_SET_PDEATHSIG).
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import socket
 import subprocess
@@ -42,13 +43,17 @@ def reserve_port(host: str, port: int) -> socket.socket:
     return sock
 
 
-def die_with_parent() -> None:
-    """SIGTERM this member when the first process ends, however it ends."""
+def die_with_parent(sig: signal.Signals = signal.SIGTERM) -> None:
+    """Have `sig` sent to this process when its parent ends, however it ends (PR_SET_PDEATHSIG): a member of
+    the group gets SIGTERM, a query worker SIGKILL (workers.py). Exits at once if the parent ended before
+    the request took effect."""
     if sys.platform.startswith("linux"):
         import ctypes
 
         pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(sig), 0, 0, 0)
+    if os.getppid() == 1:
+        os._exit(0)
 
 
 class Group:

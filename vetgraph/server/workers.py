@@ -36,7 +36,6 @@ import pickle
 import signal
 import socket
 import struct
-import sys
 from abc import ABC, abstractmethod
 from collections import Counter, deque
 from collections.abc import Mapping
@@ -48,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 from rdflib.term import Identifier
 
+from vetgraph.server.group import die_with_parent
 from vetgraph.server.querycheck import bounded
 from vetgraph.stores import GRAPH_FORMATS, TABULAR_FORMATS, QueryError, QueryTimeout, ResultKind, Store
 from vetgraph.terms import to_oxigraph
@@ -356,13 +356,7 @@ class _Channel(asyncio.Protocol):
 def _die_with_parent() -> None:
     """SIGKILL this process when its parent (the fork server) ends. The fork server ends when the server
     does (it watches a pipe from it), so a worker never outlives the server, even inside a long query."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
-    if os.getppid() == 1:  # the parent ended before the request took effect
-        os._exit(0)
+    die_with_parent(signal.SIGKILL)
 
 
 def _let_go_of_the_fork_server() -> None:
