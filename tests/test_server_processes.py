@@ -103,6 +103,16 @@ def test_a_pool_runs_bounded_queries_itself_and_the_rest_in_its_workers_with_the
     assert too_small == here[:1]
 
 
+def test_a_busy_server_process_sends_bounded_queries_to_its_workers(oxigraph_store) -> None:
+    """A process the kernel gave most connections would otherwise do all their work on one core."""
+    from vetgraph.server.workers import RUN_HERE_WHILE_AT_MOST
+
+    requests = [QueryRequest(GROUPED, "json", None, 10.0, backlog=RUN_HERE_WHILE_AT_MOST),
+                QueryRequest(GROUPED, "json", None, 10.0, backlog=RUN_HERE_WHILE_AT_MOST + 1)]
+    answers, ran_here = _pool_answers(oxigraph_store.store, requests, in_process_up_to=10_000)
+    assert ran_here == 1 and answers[0] == answers[1]
+
+
 def test_the_result_cap_holds_for_queries_run_in_process(oxigraph_store) -> None:
     async def scenario() -> None:
         pool = WorkerPool(dumped(oxigraph_store.store, ox.RdfFormat.N_QUADS), size=1, in_process_up_to=10_000,

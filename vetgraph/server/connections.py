@@ -92,6 +92,8 @@ class ConnectionGuard:
         self._waiting: dict[Any, asyncio.TimerHandle] = {}  # insertion order = oldest first
         self._counts: Counter[str] = Counter()
         self._next_log = 0.0
+        #: requests received whole and not answered yet, over all connections: this process's backlog
+        self.in_progress = 0
 
     def opened(self, conn: GuardedProtocol) -> bool:
         """Admit a new connection, closing the oldest waiting one if the bound is reached; False: refused."""
@@ -192,6 +194,8 @@ class _OneWriteResponses:
 
 #: The ASGI scope extension under which `GuardedProtocol` gives each request its `Disconnection`.
 DISCONNECT_EXTENSION = "vetgraph.disconnect"
+#: The ASGI scope extension under which it gives the `ConnectionGuard` (its `in_progress`: the backlog).
+LOAD_EXTENSION = "vetgraph.load"
 
 
 class Disconnection:
@@ -245,6 +249,7 @@ class GuardedProtocol(HttpToolsProtocol):
         self._ends += 1
         extensions = cast(dict[str, Any], self.scope.setdefault("extensions", {}))
         extensions[DISCONNECT_EXTENSION] = Disconnection()
+        extensions[LOAD_EXTENSION] = self.guard
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
@@ -252,16 +257,21 @@ class GuardedProtocol(HttpToolsProtocol):
         self._ends += 1
         if self.cycle is None or not self.cycle.response_complete:  # not answered early (e.g. 413)
             self.answering += 1
+            self.guard.in_progress += 1
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
         self.transport.flush()  # type: ignore[attr-defined]
-        self.answering = max(self.answering - 1, 0)
+        if self.answering > 0:
+            self.answering -= 1
+            self.guard.in_progress -= 1
         super().on_response_complete()
         self.guard.update(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.guard.closed(self)
+        self.guard.in_progress -= self.answering  # requests it will never answer
+        self.answering = 0
         cycle = self.cycle
         super().connection_lost(exc)
         if cycle is not None and not cycle.response_complete:  # the request uvicorn would report disconnected

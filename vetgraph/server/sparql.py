@@ -30,7 +30,7 @@ from starlette.types import Receive, Scope, Send
 from vetgraph.config import UNCONFIRMED_GRAPH
 from vetgraph.formats import GRAPH_FORMATS, RESULT_FORMATS
 from vetgraph.namespaces import DCTERMS, RDF, SD, VOID, XSD, prefixes
-from vetgraph.server.connections import DISCONNECT_EXTENSION, Disconnection
+from vetgraph.server.connections import DISCONNECT_EXTENSION, LOAD_EXTENSION, ConnectionGuard, Disconnection
 from vetgraph.server.conneg import (
     GRAPH_OFFERS,
     HTML_OFFER,
@@ -148,7 +148,10 @@ async def execute(
         if cached is not None:
             return cached
     client = request.client.host if request is not None and request.client else None
-    work = site.engine.run(QueryRequest(sparql, tabular_name, graph_name, site.timeout, bindings, dataset, client))
+    load = request.scope.get("extensions", {}).get(LOAD_EXTENSION) if request is not None else None
+    backlog = load.in_progress if isinstance(load, ConnectionGuard) else 0
+    work = site.engine.run(QueryRequest(sparql, tabular_name, graph_name, site.timeout, bindings, dataset, client,
+                                        backlog))
     try:
         answer = await (work if request is None else _unless_disconnected(request, work))
     except QueryError as failure:

@@ -71,6 +71,10 @@ COPY_BYTES_PER_STATEMENT = 1024
 #: skip the hop to one. Worth it only with a server process per core: alone, one process would do all the
 #: work on one core (docs/performance.md).
 IN_PROCESS_UP_TO = 10_000
+#: ... but only while the server process has at most this many requests in progress, this one included: a
+#: process the kernel gave most connections of a few busy clients would otherwise do all their work on one
+#: core; beyond this backlog a bounded query goes to a worker, which another core can run.
+RUN_HERE_WHILE_AT_MOST = 2
 
 
 class EngineBusy(Exception):
@@ -114,7 +118,8 @@ class QueryRequest:
     """One query to run: SELECT/ASK results are written as `tabular`, CONSTRUCT/DESCRIBE as `graph` (None:
     the client accepts no such format; NotAcceptable is raised if the query is of that kind). `dataset`
     holds the protocol's default-graph-uri / named-graph-uri lists; None means the union of all graphs.
-    `client` identifies who asks (the peer address), for the per-client share of long-running queries."""
+    `client` identifies who asks (the peer address), for the per-client share of long-running queries;
+    `backlog` how busy the server process is (see RUN_HERE_WHILE_AT_MOST)."""
 
     sparql: str
     tabular: str | None
@@ -123,6 +128,7 @@ class QueryRequest:
     bindings: Mapping[str, Identifier] | None = None
     dataset: Dataset | None = None
     client: str | None = None
+    backlog: int = 0  # requests in progress in the server process, this one included (0: unknown)
 
 
 @dataclass(frozen=True)
@@ -728,7 +734,8 @@ class WorkerPool(Engine):
         if not self._started:
             raise RuntimeError("the worker pool is not started")
         substitutions = {ox.Variable(name): to_oxigraph(term) for name, term in (request.bindings or {}).items()}
-        if self._local is not None and request.dataset is None and bounded(request.sparql):
+        if (self._local is not None and request.backlog <= RUN_HERE_WHILE_AT_MOST and request.dataset is None
+                and bounded(request.sparql)):
             self.ran_here += 1  # in the event loop: its work is bounded by the (small) data
             return _answer(_execute(self._local, request.sparql, request.tabular, request.graph, substitutions,
                                     self.max_result_bytes, None))
