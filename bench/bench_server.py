@@ -10,9 +10,10 @@ one at a time, each in its own process, so they do not compete for the CPU with 
 generator shares the machine with the server under test, the same for all).
 
 Targets and scenarios:
-  vetgraph          `vetgraph serve` (validated data, worker pool, result and page cache as shipped)
+  vetgraph          `vetgraph serve` (validated data, worker pool, result and page cache as shipped; on small
+                    data one server process per core, vetgraph.server.group)
   vetgraph-nocache  the same with --cache-mb 0: every request is computed again
-  vetgraph-processes  the same with --processes (one server process per core, vetgraph.server.group)
+  vetgraph-single   the same with --processes 1 (one server process whatever the data)
   oxigraph          `oxigraph serve-read-only --union-default-graph` on an N-Quads dump of the same data,
                     loaded with `oxigraph load` and compacted with `oxigraph optimize` (RocksDB on disk)
   oxigraph-memory   `oxigraph serve` without --location (in-memory store, as vetgraph's), same dump via POST
@@ -61,7 +62,7 @@ from vetgraph.config import ID_BASE, PROJECT_ROOT
 RESOURCES = ([f"insight/{n}" for n in range(1, 9)] + [f"topic/{n}" for n in range(1, 9)]
              + ["viewpoint/1", "viewpoint/2", "vision", "report/innovation-digitalisation-2020",
                 "agent/cedefop", "agent/european-commission", "group/et2020-wg-vet-2018-2020"])
-TARGETS = ("vetgraph", "vetgraph-nocache", "vetgraph-processes", "oxigraph", "oxigraph-memory", "rdflib-endpoint")
+TARGETS = ("vetgraph", "vetgraph-nocache", "vetgraph-single", "oxigraph", "oxigraph-memory", "rdflib-endpoint")
 
 
 @dataclass
@@ -214,8 +215,8 @@ def start(target: str, dump: Path, data_files: Sequence[Path] | None, workdir: P
             command += ["--data", str(path)]
         if target == "vetgraph-nocache":
             command += ["--cache-mb", "0"]
-        if target == "vetgraph-processes":
-            command += ["--processes", str(os.cpu_count() or 2)]
+        if target == "vetgraph-single":
+            command += ["--processes", "1"]
         if limit:
             command += ["--timeout", f"{limit:g}"]
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=_log(workdir, target))
@@ -354,7 +355,7 @@ def time_limits(dump: Path, data_files: Sequence[Path] | None, workdir: Path, li
     (a query that is not stopped keeps burning CPU)."""
     checks = []
     for target in targets:
-        if target not in ("vetgraph", "vetgraph-processes", "oxigraph"):
+        if target not in ("vetgraph", "vetgraph-single", "oxigraph"):
             continue  # rdflib-endpoint has no time limit; vetgraph-nocache runs the same engine as vetgraph
         path = "/sparql" if target.startswith("vetgraph") else "/query"
         for name, query in PATHOLOGICAL.items():
@@ -434,7 +435,7 @@ def verdict(outcomes: Sequence[Outcome]) -> list[str]:
                 mark = "met" if ratio >= factor else "NOT met"
                 lines.append(f"stored queries: {ours_name} / {other} throughput = {ratio:.2f}x "
                              f"(target >= {factor:g}x): {mark}")
-    for ours_name in ("vetgraph", "vetgraph-processes"):
+    for ours_name in ("vetgraph", "vetgraph-single"):
         for scenario, goal in (("repeated", None), ("distinct", 0.8)):  # a repeated text is the cache's case
             ours, theirs = found.get((ours_name, scenario)), found.get(("oxigraph", scenario))
             if ours and theirs and theirs.rps:

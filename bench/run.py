@@ -17,7 +17,8 @@ every step is measured in a fresh process, so that its peak memory (RSS) is its 
             Oxigraph server loading the dump
   throughput  requests per second at `vetgraph serve`'s /sparql, 4 clients: one query text repeated (its result
             cache may answer) and a new text every request (distinct: the query path itself); the same with
-            `--processes` one per core | `oxigraph serve-read-only` on the same data
+            `--processes 1` (the default on small data is one server process per core) | `oxigraph
+            serve-read-only` on the same data
 
 Size 0 is the project's own data (data/), the others are synthetic corpora.
 
@@ -52,7 +53,7 @@ VARIANTS = {
     "queries": ("vetgraph", "rdflib", "native"),
     "publish": ("vetgraph", "vetgraph-direct", "native"),
     "serve": ("vetgraph", "native"),
-    "throughput": ("vetgraph", "vetgraph-processes", "native"),
+    "throughput": ("vetgraph", "vetgraph-single", "native"),
 }
 #: Throughput: clients, seconds per scenario, seconds of warm-up (as in docs/performance.md)
 THROUGHPUT_CLIENTS, THROUGHPUT_SECONDS, THROUGHPUT_WARMUP = 4, 5.0, 1.0
@@ -322,7 +323,7 @@ def measure_throughput(variant: str, scale: int, repeat: int, work: Path, jobs: 
     ratio; `rps` holds the throughputs."""
     import statistics
 
-    target = variant if variant.startswith("vetgraph") else "oxigraph"  # vetgraph-processes: one per core
+    target = variant if variant.startswith("vetgraph") else "oxigraph"  # vetgraph-single: --processes 1
     data = [] if scale == 0 else ["--data", str(_corpus(scale))]  # 0: the project's own data, as served
     outcomes: dict[str, list[dict]] = {"repeated": [], "distinct": []}
     for run in range(repeat):
@@ -468,8 +469,7 @@ def targets(records: list[dict]) -> list[str]:
                            f"({'met' if memory and memory < 4096 else 'NOT met'}).")
     for scale in sizes:
         theirs = _rows(records, "throughput", "native", scale)
-        for variant, label in (("vetgraph", "vetgraph serve"),
-                               ("vetgraph-processes", "vetgraph serve --processes (one per core)")):
+        for variant, label in (("vetgraph", "vetgraph serve"), ("vetgraph-single", "vetgraph serve --processes 1")):
             for name, row in _rows(records, "throughput", variant, scale).items():
                 if name in theirs and row.get("median") and theirs[name].get("median"):
                     ratio = theirs[name]["median"] / row["median"]

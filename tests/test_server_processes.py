@@ -185,3 +185,41 @@ def test_processes_refuses_what_it_cannot_do(arguments: list[str], message: str)
     done = subprocess.run([sys.executable, "-m", "vetgraph", "serve", *arguments], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 2 and message in done.stderr, done.stderr
+
+
+def test_by_default_small_data_get_a_process_per_core_and_larger_data_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vetgraph.server import group
+    from vetgraph.server.workers import IN_PROCESS_UP_TO
+
+    def store_of(statements: int) -> ox.Store:
+        store = ox.Store()
+        store.extend(ox.Quad(ox.NamedNode(f"http://example.org/{n}"), ox.NamedNode("http://example.org/p"),
+                             ox.Literal(str(n))) for n in range(statements))
+        return store
+
+    small, large = store_of(IN_PROCESS_UP_TO), store_of(IN_PROCESS_UP_TO + 1)
+    for cores, expected in ((1, 1), (2, 2), (16, group.MAX_AUTO_PROCESSES)):
+        monkeypatch.setattr(group.os, "sched_getaffinity", lambda _pid, n=cores: set(range(n)))
+        assert group.processes_for(small) == expected
+        assert group.processes_for(large) == 1
+
+
+def test_plain_serve_on_the_real_data_runs_the_default_number_of_processes(tmp_path: Path) -> None:
+    from vetgraph.server.group import processes_for
+
+    expected = processes_for(ox.Store())  # an empty store is small: one per usable core, at most 4
+    with (tmp_path / "stderr").open("w") as err:
+        process = subprocess.Popen([sys.executable, "-m", "vetgraph", "serve", "--port", "0", "--dist", "/nonexistent"],
+                                   stdout=subprocess.PIPE, stderr=err, text=True)
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        if expected > 1:
+            assert f"with {expected} processes at http://" in first, first
+        else:
+            assert first.startswith("vetgraph serving the validated data at http://"), first
+        url = first.strip().split(" at ")[-1]
+        assert httpx.get(url + "health", timeout=10).json()["status"] == "ok"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0

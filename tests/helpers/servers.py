@@ -216,10 +216,13 @@ PATHOLOGICAL = [
 
 
 def start_serve(args: list[str], cwd: Path = PROJECT_ROOT, **popen: Any) -> tuple[subprocess.Popen, str]:
-    """Run `vetgraph serve ARGS --port 0`; the URL it prints once it listens. `popen`: more Popen options
-    (e.g. stderr to a file, a preexec_fn setting resource limits, a session of its own)."""
+    """Run `vetgraph serve ARGS --port 0` (`--processes 1` unless ARGS say); the URL it prints once it
+    listens. `popen`: more Popen options (e.g. stderr to a file, a preexec_fn setting resource limits, a
+    session of its own)."""
+    # One server process unless the test asks for more: most tests look into one process's pool and caches.
+    single = [] if any(a.startswith("--processes") for a in args) else ["--processes", "1"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "vetgraph", "serve", "--port", "0", *args],
+        [sys.executable, "-m", "vetgraph", "serve", "--port", "0", *single, *args],
         cwd=cwd, stdout=subprocess.PIPE, text=True, **{"stderr": subprocess.PIPE, **popen},
     )
     lines: queue.Queue[str] = queue.Queue()

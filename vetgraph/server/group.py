@@ -1,5 +1,6 @@
 """`vetgraph serve --processes N`: N server processes on one port, for machines where one process's share of
-a core is the limit (distinct queries on small data, docs/performance.md).
+a core is the limit (distinct queries on small data, docs/performance.md). By default one per usable core
+when the data are small (`processes_for`), else one.
 
 The first process validates and stores the data once (as a single server does), reserves the port, and
 starts N members: `vetgraph serve` again with the same options, each opening the stored data read-only,
@@ -14,6 +15,7 @@ when the first process does (PR_SET_PDEATHSIG).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 import socket
@@ -21,12 +23,31 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from vetgraph.errors import CannotRun
+
+if TYPE_CHECKING:  # `serve --help` imports this module: no store library yet
+    import pyoxigraph as ox
 
 #: The option that makes `vetgraph serve` a member of a group (not in --help).
 MEMBER_OPTION = "--group-member"
 RESTART_PAUSE = 1.0  # seconds before a member that ended is started again
+#: At most this many members by default: each holds its own app, caches and workers (about 150 MB on the
+#: real data), and a few members already keep a few busy clients apart
+MAX_AUTO_PROCESSES = 4
+
+
+def processes_for(store: ox.Store) -> int:
+    """The default of --processes: one member per usable core (at most MAX_AUTO_PROCESSES) when the data are
+    small enough for members to answer bounded queries themselves (`workers.IN_PROCESS_UP_TO`); else one
+    process, whose workers already spread the queries that take long over the cores."""
+    from vetgraph.server.workers import IN_PROCESS_UP_TO
+
+    small = next(itertools.islice(store.quads_for_pattern(None, None, None, None), IN_PROCESS_UP_TO, None),
+                 None) is None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return min(cores, MAX_AUTO_PROCESSES) if small else 1
 
 
 def reserve_port(host: str, port: int) -> socket.socket:
