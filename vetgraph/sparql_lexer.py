@@ -15,9 +15,11 @@ from dataclasses import dataclass
 
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
-# One alternation, tried left to right at each position: the first that matches wins, as in the grammar's
-# longest-token lexing for these (non-overlapping) token kinds.
-_TOKEN = re.compile(
+# The tokens of the grammar, a named group per kind (`tokens` drops ws and comment; `keywords` and
+# `querycheck.bounded` read the matches directly, for speed). One alternation, tried left to right at each
+# position: the first that matches wins, as in the grammar's longest-token lexing for these (non-overlapping)
+# token kinds.
+TOKEN = re.compile(
     r"""
     (?P<ws>\s+)
   | (?P<comment>\#[^\n\r]*)
@@ -54,7 +56,7 @@ class Token:
 
 def tokens(sparql: str) -> Iterator[Token]:
     """The significant tokens of a query text (whitespace and comments dropped), positioned in that text."""
-    for match in _TOKEN.finditer(sparql):
+    for match in TOKEN.finditer(sparql):
         kind = match.lastgroup or "punct"
         if kind in ("ws", "comment"):
             continue
@@ -75,7 +77,7 @@ def keywords(text: str, until_not: tuple[str, ...] | None = None) -> list[str]:
     """The bare words of a SPARQL text, codepoint escapes decoded, upper-cased, in order: keywords and
     built-in function names. With `until_not`, the words up to and including the first one not in it."""
     words = []
-    for match in _TOKEN.finditer(decode_codepoints(text)):  # matches, not Token objects: it runs on every request
+    for match in TOKEN.finditer(decode_codepoints(text)):  # matches, not Token objects: it runs on every request
         if match.lastgroup == "word":
             word = match.group().upper()
             words.append(word)

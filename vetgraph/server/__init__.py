@@ -143,10 +143,7 @@ def _serve_group(args: argparse.Namespace) -> int:
                    "--processes", "1", "--quiet", MEMBER_OPTION]
         group = Group(command, args.processes)
         group.start()
-        host = f"[{args.host}]" if ":" in args.host else args.host
-        base_url = args.base_url or f"http://{host}:{port}/"
-        print(f"vetgraph serving the validated data with {args.processes} processes at {base_url}", flush=True)
-        print(f"  SPARQL endpoint {base_url}sparql · stored queries {base_url}queries", flush=True)
+        _announce(args, _base_url(args, port), f" with {args.processes} processes")
         return group.supervise()
     finally:
         reserved.close()
@@ -176,10 +173,22 @@ def _listen_and_serve(args: argparse.Namespace, store: Store, prefixes: dict[str
     except OSError as error:
         sock.close()
         raise CannotRun(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
-    port = sock.getsockname()[1]
-    host = f"[{args.host}]" if family == socket.AF_INET6 else args.host
-    base_url = args.base_url or f"http://{host}:{port}/"
+    base_url = _base_url(args, sock.getsockname()[1])
     return _serve(args, sock, base_url, store, ontology, catalogue, prefixes, last_modified, store_path)
+
+
+def _base_url(args: argparse.Namespace, port: int) -> str:
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    return args.base_url or f"http://{host}:{port}/"
+
+
+def _announce(args: argparse.Namespace, base_url: str, how: str = "") -> None:
+    """The lines that say where the server answers (the first is what scripts and the group wait for)."""
+    what = "the remote store " + args.store if args.store else "the validated data"
+    print(f"vetgraph serving {what}{how} at {base_url}", flush=True)
+    downloads = args.dist and args.dist.is_dir()
+    print(f"  SPARQL endpoint {base_url}sparql · stored queries {base_url}queries"
+          + ("" if downloads else " · no downloads (run vetgraph build)"), flush=True)
 
 
 def _validated_store(paths: Paths, args: argparse.Namespace) -> tuple[Served, Path]:
@@ -240,10 +249,7 @@ def _serve(
         cache_bytes=args.cache_mb * 2**20, last_modified=last_modified, redirect=args.redirect == "303",
         store_path=store_path, bounded_in_process=args.group_member,
     )
-    print(f"vetgraph serving {'the remote store ' + args.store if args.store else 'the validated data'} "
-          f"at {base_url}", flush=True)
-    print(f"  SPARQL endpoint {base_url}sparql · stored queries {base_url}queries"
-          + ("" if dist else " · no downloads (run vetgraph build)"), flush=True)
+    _announce(args, base_url)
     serve(app, sock, max_connections=args.max_connections, request_timeout=args.request_timeout,
           log_level=args.log_level, access_log=args.log_level in ("info", "debug"),
           on_signal=app.state.site.engine.winding_down, on_stop=app.state.site.engine.close)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vetgraph.sparql_lexer import _TOKEN, PROLOGUE, QUERY_FORMS, UPDATE_KEYWORDS, keywords, leading_keyword
+from vetgraph.sparql_lexer import PROLOGUE, QUERY_FORMS, TOKEN, UPDATE_KEYWORDS, keywords, leading_keyword
 
 #: Functions whose value changes between runs: results of queries using them are never cached.
 NONDETERMINISTIC = ("RAND", "NOW", "UUID", "STRUUID", "BNODE")
@@ -76,7 +76,7 @@ def bounded(text: str) -> bool:
     in_pattern = after_prologue = False
     form = None
     pattern: list[str] = []
-    for match in _TOKEN.finditer(text):
+    for match in TOKEN.finditer(text):
         kind, value = match.lastgroup, match.group()
         if kind in ("ws", "comment"):
             continue
