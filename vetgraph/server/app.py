@@ -103,6 +103,7 @@ class _TooLarge(Exception):
 #: and fetches to this server only. With autoescaping, a second wall against injected markup.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'")
+_CSP = CSP.encode()
 
 
 class SecurityHeaders:
@@ -117,18 +118,20 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.append((b"x-content-type-options", b"nosniff"))
-                content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
-                if content_type.startswith(b"text/html"):
-                    headers.append((b"content-security-policy", CSP.encode()))
-                message = {**message, "headers": headers}
-            await send(message)
+        async def send_secured(message: Message) -> None:
+            await send(with_security_headers(message) if message["type"] == "http.response.start" else message)
 
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, send_secured)
 
+
+def with_security_headers(start: Message) -> Message:
+    """A response head (`http.response.start`) with the security headers added."""
+    headers = list(start.get("headers", []))
+    headers.append((b"x-content-type-options", b"nosniff"))
+    content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+    if content_type.startswith(b"text/html"):
+        headers.append((b"content-security-policy", _CSP))
+    return {**start, "headers": headers}
 
 async def home(request: Request) -> Response:
     site: Site = request.app.state.site
@@ -273,7 +276,7 @@ def create_app(
     route_list = routes()
     if site.prefix:
         route_list = [Mount(site.prefix, routes=route_list)]
-    app = Starlette(
+    app = VetgraphApp(
         routes=route_list,
         middleware=[
             Middleware(SecurityHeaders),
@@ -286,5 +289,62 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.site = site
+    app.sparql_path = site.url("/sparql")
+    app.max_body_bytes = max_body_bytes
     return app
 
+
+class VetgraphApp(Starlette):
+    """Starlette, with a direct way to /sparql for the requests that need nothing of its middleware but the
+    security headers: no CORS (no Origin header), no body to limit on the way in (none, or a Content-Length
+    within the limit, which the HTTP server holds the body to). They skip the router and five middleware
+    layers, 72-77 -> 58 us a query in the app (docs/performance.md), and get what those layers would add
+    (CORS's `Vary: Origin`, the security headers, a 500 for a defect): tests/test_server_direct_sparql.py
+    checks their answers against the whole stack's."""
+
+    sparql_path: str = "/sparql"
+    max_body_bytes: int = 2**20
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == self.sparql_path and self._plain(scope):
+            scope["app"] = self
+            await self._sparql(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+    def _plain(self, scope: Scope) -> bool:
+        if scope["method"] not in ("GET", "POST"):
+            return False
+        for name, value in scope["headers"]:
+            if name == b"origin" or name == b"transfer-encoding":
+                return False
+            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_body_bytes):
+                return False
+        return True
+
+    async def _sparql(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # What Starlette's ServerErrorMiddleware does: a 500 if nothing was sent yet, and the error re-raised
+        # for the server to log.
+        started = False
+
+        async def send_secured(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message = with_security_headers(_varying_by_origin(message))
+            await send(message)
+
+        try:
+            await sparql.endpoint(scope, receive, send_secured)
+        except Exception as failure:
+            if not started:
+                await (await _server_error(Request(scope), failure))(scope, receive, send)
+            raise
+
+
+def _varying_by_origin(start: Message) -> Message:
+    # What CORSMiddleware adds to an answer to a request without Origin: that answer differs from one with it.
+    headers = start.get("headers", [])
+    vary = [value.decode("latin-1") for name, value in headers if name.lower() == b"vary"]
+    return {**start, "headers": [*((n, v) for n, v in headers if n.lower() != b"vary"),
+                                 (b"vary", ", ".join([*vary, "Origin"]).encode("latin-1"))]}
