@@ -54,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "docs/server.md)")
     from vetgraph.server.group import MEMBER_OPTION
 
-    parser.add_argument(MEMBER_OPTION, action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(MEMBER_OPTION, metavar="CHANNELS", help=argparse.SUPPRESS)  # group.Group sets it
     parser.add_argument("--store", metavar="URL",
                         help="serve a remote SPARQL endpoint (query URL) instead of the local data")
     from vetgraph.cli import add_auth_arguments
@@ -134,13 +134,13 @@ def _serve_group(args: argparse.Namespace) -> int:
     (vetgraph.server.group)."""
     import sys
 
-    from vetgraph.server.group import MEMBER_OPTION, Group, reserve_port
+    from vetgraph.server.group import Group, reserve_port
 
     reserved = reserve_port(args.host, args.port)
     try:
         port = reserved.getsockname()[1]
         command = [sys.executable, "-m", "vetgraph", "serve", *args.command_argv, "--port", str(port),
-                   "--processes", "1", "--quiet", MEMBER_OPTION]
+                   "--processes", "1", "--quiet"]
         group = Group(command, args.processes)
         group.start()
         _announce(args, _base_url(args, port), f" with {args.processes} processes")
@@ -160,7 +160,7 @@ def _listen_and_serve(args: argparse.Namespace, store: Store, prefixes: dict[str
     # ACK add ~40 ms to every keep-alive response)
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if args.group_member:  # one of `--processes N` (vetgraph.server.group): the kernel spreads connections
+    if args.group_member is not None:  # one of `--processes N` (vetgraph.server.group): the kernel spreads connections
         from vetgraph.server.group import die_with_parent
 
         die_with_parent()
@@ -247,10 +247,15 @@ def _serve(
         worker_memory=args.worker_memory_mb * 2**20 if args.worker_memory_mb else None,
         max_body_bytes=args.max_body_kb * 1024, max_result_bytes=int(args.max_result_mb * 2**20),
         cache_bytes=args.cache_mb * 2**20, last_modified=last_modified, redirect=args.redirect == "303",
-        store_path=store_path, bounded_in_process=args.group_member,
+        store_path=store_path, bounded_in_process=args.group_member is not None,
     )
+    balancer = None
+    if args.group_member:
+        from vetgraph.server.balance import Balancer
+
+        balancer = Balancer.from_option(args.group_member)
     _announce(args, base_url)
     serve(app, sock, max_connections=args.max_connections, request_timeout=args.request_timeout,
           log_level=args.log_level, access_log=args.log_level in ("info", "debug"),
-          on_signal=app.state.site.engine.winding_down, on_stop=app.state.site.engine.close)
+          on_signal=app.state.site.engine.winding_down, on_stop=app.state.site.engine.close, balancer=balancer)
     return EXIT_OK

@@ -36,6 +36,8 @@ from typing import Any, cast
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from vetgraph.server.balance import Balancer
+
 log = logging.getLogger("vetgraph.server")
 LOG_INTERVAL = 10.0
 #: Descriptors kept free for everything but connections: worker pipes, served files, logs, the listener.
@@ -85,9 +87,11 @@ def descriptor_budget(max_connections: int) -> tuple[int, int]:
 class ConnectionGuard:
     """The shared state of one server's connections: who is waiting for a whole request, since when."""
 
-    def __init__(self, max_connections: int, request_timeout: float):
+    def __init__(self, max_connections: int, request_timeout: float, balancer: Balancer | None = None):
         self.max_connections = max_connections
         self.request_timeout = request_timeout
+        #: in a member of `serve --processes N`: the peers that take connections when this one has more
+        self.balancer = balancer
         self.open: set[Any] = set()
         self._waiting: dict[Any, asyncio.TimerHandle] = {}  # insertion order = oldest first
         self._counts: Counter[str] = Counter()
@@ -108,6 +112,8 @@ class ConnectionGuard:
             self._close(victim)
         self.open.add(conn)
         self.update(conn)
+        if self.balancer is not None:
+            self.balancer.publish(len(self.open))
         return True
 
     def update(self, conn: GuardedProtocol) -> None:
@@ -126,6 +132,8 @@ class ConnectionGuard:
         handle = self._waiting.pop(conn, None)
         if handle is not None:
             handle.cancel()
+        if self.balancer is not None:
+            self.balancer.publish(len(self.open))
 
     def _expire(self, conn: GuardedProtocol) -> None:
         self._waiting.pop(conn, None)
@@ -224,12 +232,27 @@ class GuardedProtocol(HttpToolsProtocol):
     _in_head = True  # reading a request head, or waiting for one
     _head_bytes = 0  # bytes received while in one unfinished head
     _ends = 0  # heads and messages that ended so far
+    #: the peer that passed this connection on (it is served here whatever the load), or None
+    received_from: int | None = None
+    passed_on = False  # to a peer: nothing more to do here
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        balancer = self.guard.balancer
+        if balancer is not None and self.received_from is None:
+            peer = balancer.peer_for(len(self.guard.open))
+            # Before a byte is read (uvloop and asyncio start reading after connection_made): the peer
+            # reads the request from the socket as if it had accepted it. Closing this end of it (no
+            # shutdown) leaves the connection to the peer's descriptor.
+            if peer is not None and balancer.pass_on(peer, transport.get_extra_info("socket")):
+                self.passed_on = True
+                transport.abort()
+                return
         super().connection_made(transport)
         self.transport = _OneWriteResponses(transport)  # type: ignore[assignment]
         if not self.guard.opened(self):
             self.connections.discard(self)
+        if balancer is not None and self.received_from is not None:
+            balancer.took_in(self.received_from)
 
     def data_received(self, data: bytes) -> None:
         ends = self._ends
@@ -269,6 +292,8 @@ class GuardedProtocol(HttpToolsProtocol):
         self.guard.update(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self.passed_on:
+            return
         self.guard.closed(self)
         self.guard.in_progress -= self.answering  # requests it will never answer
         self.answering = 0
@@ -293,6 +318,7 @@ class _Server(uvicorn.Server):
         self.on_signal = on_signal
         self.on_stop = on_stop
         self._stopping: asyncio.Future[None] | None = None
+        self._passed: set[asyncio.Task[Any]] = set()
 
     def handle_exit(self, sig: int, frame: Any) -> None:
         super().handle_exit(sig, frame)
@@ -300,10 +326,35 @@ class _Server(uvicorn.Server):
             self.on_signal()
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        asyncio.get_running_loop().set_exception_handler(self.guard.exception_handler)
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(self.guard.exception_handler)
         await super().startup(sockets)
+        if self.guard.balancer is not None and not self.should_exit:
+            self.guard.balancer.present()
+            self.guard.balancer.publish(len(self.guard.open))
+            self.guard.balancer.take_in(loop, self._serve_passed)
+
+    def _serve_passed(self, connection: socket.socket, peer: int) -> None:
+        """Serve a connection `peer` accepted, as uvicorn serves the ones it accepts."""
+
+        def protocol() -> asyncio.Protocol:
+            made = self.config.http_protocol_class(  # type: ignore[call-arg]
+                config=self.config, server_state=self.server_state, app_state=self.lifespan.state)
+            cast(GuardedProtocol, made).received_from = peer
+            return made
+
+        task = asyncio.ensure_future(asyncio.get_running_loop().connect_accepted_socket(protocol, connection))
+        self._passed.add(task)
+        task.add_done_callback(self._passed_done)
+
+    def _passed_done(self, task: asyncio.Task[Any]) -> None:
+        self._passed.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("a connection passed from a peer could not be served: %s", task.exception())
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.guard.balancer is not None:
+            self.guard.balancer.stop_taking_in(asyncio.get_running_loop())
         # Requests still running a second before the graceful period ends are ended through `on_stop`
         # (their queries answer 503): uvicorn would cancel them, with a traceback each.
         grace = self.config.timeout_graceful_shutdown or 0
@@ -320,15 +371,16 @@ class _Server(uvicorn.Server):
 
 def serve(app: Any, sock: socket.socket, *, max_connections: int, request_timeout: float, log_level: str,
           access_log: bool, on_signal: Callable[[], None] | None = None,
-          on_stop: Callable[[], Awaitable[None]] | None = None) -> None:
+          on_stop: Callable[[], Awaitable[None]] | None = None, balancer: Balancer | None = None) -> None:
     """Run `app` with uvicorn on the listening socket `sock` until SIGINT/SIGTERM. `on_signal` is called in
     the signal handler (a SIGTERM to the process group reaches the helper processes at the same moment);
-    `on_stop` ends the work of requests that would outlast the graceful shutdown."""
+    `on_stop` ends the work of requests that would outlast the graceful shutdown; with `balancer` (a member
+    of a group) connections are passed to and taken from the other members (balance.py)."""
     limit, backlog = descriptor_budget(max_connections)
     if limit < max_connections:
         log.warning("at most %d connections: the open-file limit (ulimit -n) leaves no room for %d", limit,
                     max_connections)
-    guard = ConnectionGuard(limit, request_timeout)
+    guard = ConnectionGuard(limit, request_timeout, balancer)
     config = uvicorn.Config(app, http=guarded_protocol(guard), loop="auto", log_level=log_level, access_log=access_log,
                             lifespan="on", timeout_graceful_shutdown=3, backlog=backlog)
     _Server(config, guard, on_signal, on_stop).run(sockets=[sock])

@@ -79,16 +79,21 @@ def die_with_parent(sig: signal.Signals = signal.SIGTERM) -> None:
 
 class Group:
     """The members of `vetgraph serve --processes N`, started with `command` (a `vetgraph serve` command line
-    that ends in MEMBER_OPTION)."""
+    to which MEMBER_OPTION and the member's channels are added: balance.py)."""
 
     def __init__(self, command: Sequence[str], size: int):
+        from vetgraph.server.balance import Channels
+
         self.command = list(command)
         self.size = size
         self.members: list[subprocess.Popen[str]] = []
         self.stopping = False
+        self.channels = Channels.create(size)
 
-    def _start_member(self) -> subprocess.Popen[str]:
-        member = subprocess.Popen(self.command, stdout=subprocess.PIPE, text=True)
+    def _start_member(self, index: int) -> subprocess.Popen[str]:
+        self.channels.absent(index)  # until it counts its connections itself
+        member = subprocess.Popen([*self.command, MEMBER_OPTION, self.channels.option(index)],
+                                  stdout=subprocess.PIPE, text=True, pass_fds=self.channels.descriptors())
         assert member.stdout is not None
         ready = member.stdout.readline()  # its "serving at" line, once it listens
         if not ready.startswith("vetgraph serving"):
@@ -98,8 +103,8 @@ class Group:
 
     def start(self) -> None:
         try:
-            for _ in range(self.size):
-                self.members.append(self._start_member())
+            for index in range(self.size):
+                self.members.append(self._start_member(index))
         except BaseException:
             self.stop()
             raise
@@ -117,11 +122,12 @@ class Group:
         while not self.stopping:
             for index, member in enumerate(self.members):
                 if member.poll() is not None and not self.stopping:
+                    self.channels.absent(index)  # its peers pass it no more connections
                     print(f"vetgraph serve: server process {member.pid} ended (exit code {member.returncode}); "
                           "starting another", file=sys.stderr, flush=True)
                     time.sleep(RESTART_PAUSE)
                     with contextlib.suppress(CannotRun):
-                        self.members[index] = self._start_member()
+                        self.members[index] = self._start_member(index)
             time.sleep(0.5)
         for member in self.members:
             try:
@@ -129,5 +135,6 @@ class Group:
             except subprocess.TimeoutExpired:
                 member.kill()
                 member.wait()
+        self.channels.close()
         return 0
 
