@@ -245,3 +245,27 @@ def test_plain_serve_on_the_real_data_runs_the_default_number_of_processes(tmp_p
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
+
+
+def test_a_member_that_never_starts_listening_is_stopped_and_named() -> None:
+    from vetgraph.errors import CannotRun
+    from vetgraph.server.group import Group
+
+    group = Group([sys.executable, "-c", "import time; time.sleep(60)"], 1, start_timeout=0.5)
+    before = set(descendants(os.getpid()))
+    started = time.monotonic()
+    with pytest.raises(CannotRun, match="did not start within 0.5 s"):
+        group.start()
+    assert time.monotonic() - started < 10
+    assert not [pid for pid in set(descendants(os.getpid())) - before if is_running(pid)]  # the member was killed
+    group.channels.close()
+
+
+def test_a_member_that_fails_at_start_is_named_with_its_exit_code() -> None:
+    from vetgraph.errors import CannotRun
+    from vetgraph.server.group import Group
+
+    group = Group([sys.executable, "-c", "import sys; sys.exit(3)"], 1)
+    with pytest.raises(CannotRun, match="failed to start \\(exit code 3\\)"):
+        group.start()
+    group.channels.close()

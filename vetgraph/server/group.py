@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -33,6 +34,8 @@ if TYPE_CHECKING:  # `serve --help` imports this module: no store library yet
 #: The option that makes `vetgraph serve` a member of a group (not in --help).
 MEMBER_OPTION = "--group-member"
 RESTART_PAUSE = 1.0  # seconds before a member that ended is started again
+#: Seconds a member may take to listen: it opens the stored data and starts its workers (seconds even at 1000x)
+START_TIMEOUT = 300.0
 #: At most this many members by default: each holds its own app, caches and workers (about 150 MB on the
 #: real data), and a few members already keep a few busy clients apart
 MAX_AUTO_PROCESSES = 4
@@ -81,11 +84,12 @@ class Group:
     """The members of `vetgraph serve --processes N`, started with `command` (a `vetgraph serve` command line
     to which MEMBER_OPTION and the member's channels are added: balance.py)."""
 
-    def __init__(self, command: Sequence[str], size: int):
+    def __init__(self, command: Sequence[str], size: int, start_timeout: float = START_TIMEOUT):
         from vetgraph.server.balance import Channels
 
         self.command = list(command)
         self.size = size
+        self.start_timeout = start_timeout
         self.members: list[subprocess.Popen[str]] = []
         self.stopping = False
         self.channels = Channels.create(size)
@@ -95,7 +99,12 @@ class Group:
         member = subprocess.Popen([*self.command, MEMBER_OPTION, self.channels.option(index)],
                                   stdout=subprocess.PIPE, text=True, pass_fds=self.channels.descriptors())
         assert member.stdout is not None
-        ready = member.stdout.readline()  # its "serving at" line, once it listens
+        # Its "serving at" line, once it listens (a whole line, flushed at once: select, then readline)
+        if not select.select([member.stdout], [], [], self.start_timeout)[0]:
+            member.kill()
+            member.wait()
+            raise CannotRun(f"a server process of the group did not start within {self.start_timeout:g} s")
+        ready = member.stdout.readline()
         if not ready.startswith("vetgraph serving"):
             member.wait()
             raise CannotRun(f"a server process of the group failed to start (exit code {member.returncode})")
