@@ -60,7 +60,7 @@ class BodyLimit:
             return
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.limit):
+        if length is not None and not announced_within(length, self.limit):
             await self._refuse(send)
             return
         received = 0
@@ -97,6 +97,11 @@ class BodyLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+def announced_within(content_length: bytes, limit: int) -> bool:
+    """Whether a Content-Length header's value is a length of at most `limit` bytes."""
+    return content_length.isdigit() and int(content_length) <= limit
 
 
 #: For HTML pages: scripts and styles from this server only (YASGUI sets inline styles), no plugins, forms
@@ -318,7 +323,7 @@ class VetgraphApp(Starlette):
         for name, value in scope["headers"]:
             if name == b"origin" or name == b"transfer-encoding":
                 return False
-            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_body_bytes):
+            if name == b"content-length" and not announced_within(value, self.max_body_bytes):
                 return False
         return True
 
