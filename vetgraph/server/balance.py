@@ -104,9 +104,10 @@ class Balancer:
     counters: _Counters
     inbox: socket.socket
     outboxes: list[socket.socket]
-    #: connections passed to each peer, and the process id of the peer they went to
-    _passed: list[int] = field(default_factory=list)
-    _passed_to: list[int] = field(default_factory=list)
+    #: connections passed to each peer, and the process id of the peer they went to (set up from `outboxes`)
+    _passed: list[int] = field(init=False)
+    _passed_to: list[int] = field(init=False)
+    _row: int = field(init=False)  # counters per member
 
     @classmethod
     def from_option(cls, value: str) -> Balancer:
